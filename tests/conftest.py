@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import LineString, Point, Polygon
+
+from warmtegis.datasets import get_path
+
+
+@pytest.fixture
+def data():
+    """Return the path of a bundled data file."""
+    return get_path
+
+
+@pytest.fixture
+def tmp_gpkg(tmp_path):
+    """Write a small GeoDataFrame to a GeoPackage and return its path."""
+
+    def make(gdf: gpd.GeoDataFrame, layer: str = "layer", name: str = "in.gpkg"):
+        path = tmp_path / name
+        gdf.to_file(path, layer=layer, engine="pyogrio")
+        return path
+
+    return make
+
+
+def square(x0: float, y0: float, size: float = 10.0) -> Polygon:
+    return Polygon([(x0, y0), (x0 + size, y0), (x0 + size, y0 + size), (x0, y0 + size)])
+
+
+@pytest.fixture
+def shapes():
+    return {"square": square, "Point": Point, "LineString": LineString}

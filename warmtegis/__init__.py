@@ -1,0 +1,43 @@
+"""warmtegis: plan heat networks and mini heat networks for Dutch neighbourhoods.
+
+Public API (re-exported here): the readers of :mod:`warmtegis.io`, the study file reader,
+the pipeline and the error types.
+"""
+
+from ._errors import ConfigError, InputError, WarmtegisError
+from .io import (
+    list_layers,
+    parse_height_class,
+    read_buildings,
+    read_layer,
+    read_osm_roads,
+    read_roads,
+    read_sewers,
+    read_trees,
+    write_geopackage,
+)
+from .pipeline import Inputs, StudyResult, load_inputs, run_study
+from .study import Study, read_study
+
+__all__ = [
+    "ConfigError",
+    "InputError",
+    "Inputs",
+    "Study",
+    "StudyResult",
+    "WarmtegisError",
+    "list_layers",
+    "load_inputs",
+    "parse_height_class",
+    "read_buildings",
+    "read_layer",
+    "read_osm_roads",
+    "read_roads",
+    "read_sewers",
+    "read_study",
+    "read_trees",
+    "run_study",
+    "write_geopackage",
+]
+
+__version__ = "0.1.0"

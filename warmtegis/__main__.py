@@ -1,0 +1,5 @@
+"""Allow ``python -m warmtegis``."""
+
+from .cli import main
+
+main()

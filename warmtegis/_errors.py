@@ -1,0 +1,40 @@
+"""Exception tree of warmtegis.
+
+Every error caused by the user's data or configuration is an :class:`InputError`, a
+``ValueError``, so callers can catch either. The command line turns it into exit code 2.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ConfigError", "InputError", "WarmtegisError"]
+
+
+class WarmtegisError(Exception):
+    """Base class of all warmtegis errors."""
+
+
+class InputError(WarmtegisError, ValueError):
+    """Bad input data: unreadable file, unknown layer, missing column, no CRS, wrong geometry.
+
+    Parameters
+    ----------
+    problems
+        One or more human-readable problem descriptions. Each names the file, the layer and
+        the column concerned and what was expected.
+    """
+
+    def __init__(self, problems: str | list[str]) -> None:
+        if isinstance(problems, str):
+            problems = [problems]
+        self.problems: list[str] = list(problems)
+        if len(self.problems) == 1:
+            message = self.problems[0]
+        else:
+            message = f"{len(self.problems)} problems with the input:\n" + "\n".join(
+                f"  - {p}" for p in self.problems
+            )
+        super().__init__(message)
+
+
+class ConfigError(InputError):
+    """Bad study file or parameter: unknown key, wrong type, value out of range, missing file."""

@@ -1,0 +1,99 @@
+"""Input validation helpers: collect every problem, raise once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from ._errors import InputError
+
+__all__ = ["Problems", "check_columns", "check_geometry", "find_column", "where"]
+
+
+def where(path: Path | str, layer: str | None) -> str:
+    """Describe a layer location for messages: ``"layer 'pand' in /x/bag.gpkg"``."""
+    return f"layer {layer!r} in {path}" if layer else f"{path}"
+
+
+class Problems:
+    """Collect input problems and raise them together as one :class:`InputError`."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, message: str) -> None:
+        """Record one problem."""
+        self.items.append(message)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def raise_if_any(self) -> None:
+        """Raise an :class:`InputError` listing every recorded problem, if there is one."""
+        if self.items:
+            raise InputError(self.items)
+
+
+def find_column(frame: pd.DataFrame, explicit: str | None, candidates: Sequence[str]) -> str | None:
+    """Return the column to use: `explicit` if given, else the first candidate present.
+
+    Candidates are matched exactly first, then case-insensitively. An explicit name is
+    returned even when it is missing, so that the caller reports it as a missing column.
+    """
+    if explicit is not None:
+        return explicit
+    columns = list(frame.columns)
+    for name in candidates:
+        if name in columns:
+            return name
+    lower = {str(c).lower(): c for c in columns}
+    for name in candidates:
+        if name.lower() in lower:
+            return str(lower[name.lower()])
+    return None
+
+
+def check_columns(
+    frame: pd.DataFrame,
+    required: Iterable[str],
+    problems: Problems,
+    location: str,
+    *,
+    purpose: str = "",
+) -> None:
+    """Record a problem for every column of `required` that `frame` lacks."""
+    present = [c for c in frame.columns if c != getattr(frame, "_geometry_column_name", None)]
+    for name in required:
+        if name not in frame.columns:
+            extra = f" ({purpose})" if purpose else ""
+            problems.add(
+                f"{location} has no column {name!r}{extra}; columns present: "
+                f"{', '.join(map(str, present)) or '(none)'}"
+            )
+
+
+def check_geometry(
+    gdf: gpd.GeoDataFrame,
+    allowed: Iterable[str],
+    problems: Problems,
+    location: str,
+    *,
+    what: str,
+) -> None:
+    """Record a problem if `gdf` has no CRS or holds geometry types outside `allowed`."""
+    if gdf.crs is None:
+        problems.add(
+            f"{location} has no coordinate reference system; set one in the source file "
+            "(e.g. EPSG:28992) - warmtegis does not guess"
+        )
+    allowed = set(allowed)
+    types = set(gdf.geom_type.dropna().unique())
+    wrong = sorted(types - allowed)
+    if wrong:
+        problems.add(
+            f"{location} holds {', '.join(wrong)} geometries; {what} must be "
+            f"{' or '.join(sorted(allowed))}"
+        )

@@ -1,0 +1,66 @@
+"""Access to the real Dutch demo data bundled in ``data/raw/``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ._errors import InputError
+
+__all__ = ["available", "data_dir", "get_path"]
+
+
+def data_dir() -> Path:
+    """Return the directory holding the bundled data (``data/raw`` of the source tree).
+
+    Returns
+    -------
+    pathlib.Path
+        Absolute path of ``data/raw``.
+
+    Raises
+    ------
+    InputError
+        When the package is installed without its source tree (the demo data are not part
+        of the wheel; install with ``pip install -e .`` from a clone).
+    """
+    here = Path(__file__).resolve().parent.parent / "data" / "raw"
+    if not here.is_dir():
+        raise InputError(
+            f"bundled demo data not found at {here}: install warmtegis from a clone with "
+            "'pip install -e .' so that data/raw is available"
+        )
+    return here
+
+
+def available() -> list[str]:
+    """List the bundled data files, as paths relative to ``data/raw``."""
+    root = data_dir()
+    return sorted(
+        str(p.relative_to(root)).replace("\\", "/")
+        for p in root.rglob("*")
+        if p.is_file() and p.suffix in {".gpkg", ".bz2", ".osm", ".csv", ".toml"}
+    )
+
+
+def get_path(name: str) -> Path:
+    """Return the absolute path of a bundled data file.
+
+    Parameters
+    ----------
+    name
+        Path relative to ``data/raw``, e.g. ``"otterlo/bgt_wegdeel.gpkg"``.
+
+    Returns
+    -------
+    pathlib.Path
+        Absolute path to the file.
+
+    Raises
+    ------
+    InputError
+        If no such file is bundled; the message lists the files that are.
+    """
+    path = data_dir() / name
+    if not path.is_file():
+        raise InputError(f"no bundled data file {name!r}; available: {', '.join(available())}")
+    return path

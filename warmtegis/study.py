@@ -1,0 +1,164 @@
+"""Read and validate a study file (``STUDY.toml``, see ``docs`` and OUTPUTS.md)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._errors import ConfigError
+from .params import parse_parameters
+
+__all__ = ["INPUT_OPTIONS", "InputSpec", "Study", "read_study"]
+
+#: Inputs a study may name, with the reader options each accepts besides ``path``/``layer``.
+INPUT_OPTIONS: dict[str, tuple[str, ...]] = {
+    "buildings": ("drop_status",),
+    "roads": ("width_column", "function_column"),
+    "sewers": ("diameter_column", "diameter_unit"),
+    "trees": (
+        "height_column",
+        "crown_column",
+        "stem_column",
+        "crs",
+        "x_column",
+        "y_column",
+        "wkt_column",
+    ),
+}
+_REQUIRED_INPUTS = ("buildings", "roads")
+_TOP_KEYS = ("study", "inputs", "source", "parameters")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One input of a study: absolute path, optional layer, reader options."""
+
+    path: Path
+    layer: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Study:
+    """A validated study.
+
+    Attributes
+    ----------
+    name : str
+        Study name (used for output file names).
+    path : pathlib.Path
+        The study file.
+    inputs : dict
+        Input name (``buildings``, ``roads``, ``sewers``, ``trees``) -> :class:`InputSpec`.
+    source : tuple of float or None
+        Heat source (x, y) in EPSG:28992, or None.
+    parameters : dict
+        Parameter section name -> validated parameter dataclass.
+    """
+
+    name: str
+    path: Path
+    inputs: dict[str, InputSpec]
+    source: tuple[float, float] | None
+    parameters: dict[str, Any]
+
+
+def _unknown(keys: Any, allowed: Any, where: str, problems: list[str]) -> None:
+    for key in keys:
+        if key not in allowed:
+            problems.append(f"{where}: unknown key {key!r}; allowed: {', '.join(allowed)}")
+
+
+def read_study(path: str | Path) -> Study:
+    """Read a ``STUDY.toml`` and check it completely before any data is read.
+
+    Paths of inputs are relative to the study file. Every problem (unknown key, missing
+    file, wrong type, missing required input, bad parameter) is collected and raised once.
+
+    Parameters
+    ----------
+    path
+        The study file.
+
+    Returns
+    -------
+    Study
+        The validated study.
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem found.
+    """
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise ConfigError(f"study file not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    problems: list[str] = []
+    _unknown(data, _TOP_KEYS, str(path), problems)
+
+    meta = data.get("study", {})
+    if not isinstance(meta, dict):
+        problems.append(f"{path}: [study] must be a table")
+        meta = {}
+    _unknown(meta, ("name", "description"), f"{path} [study]", problems)
+    name = meta.get("name", path.stem)
+    if not isinstance(name, str) or not name:
+        problems.append(f"{path} [study] name must be non-empty text")
+        name = path.stem
+
+    inputs: dict[str, InputSpec] = {}
+    raw_inputs = data.get("inputs", {})
+    if not isinstance(raw_inputs, dict):
+        problems.append(f"{path}: [inputs] must be a table")
+        raw_inputs = {}
+    _unknown(raw_inputs, tuple(INPUT_OPTIONS), f"{path} [inputs]", problems)
+    for key in _REQUIRED_INPUTS:
+        if key not in raw_inputs:
+            problems.append(f"{path} [inputs]: {key!r} is required (a file path)")
+    for key, value in raw_inputs.items():
+        if key not in INPUT_OPTIONS:
+            continue
+        where = f"{path} [inputs] {key}"
+        if isinstance(value, str):
+            value = {"path": value}
+        if not isinstance(value, dict) or "path" not in value:
+            problems.append(f"{where} must be a path or a table with path = ...")
+            continue
+        allowed = ("path", "layer", *INPUT_OPTIONS[key])
+        _unknown(value, allowed, where, problems)
+        file = (path.parent / str(value["path"])).resolve()
+        if not file.exists():
+            problems.append(f"{where}: file not found: {file}")
+        layer = value.get("layer")
+        if layer is not None and not isinstance(layer, str):
+            problems.append(f"{where}: layer must be text")
+        options = {k: v for k, v in value.items() if k in INPUT_OPTIONS[key]}
+        inputs[key] = InputSpec(path=file, layer=layer, options=options)
+
+    source = None
+    raw_source = data.get("source")
+    if raw_source is not None:
+        if not isinstance(raw_source, dict):
+            problems.append(f"{path}: [source] must be a table with x and y")
+        else:
+            _unknown(raw_source, ("x", "y", "name"), f"{path} [source]", problems)
+            x, y = raw_source.get("x"), raw_source.get("y")
+            if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (x, y)):
+                problems.append(f"{path} [source]: x and y must be numbers (EPSG:28992 metres)")
+            else:
+                source = (float(x), float(y))
+
+    try:
+        parameters = parse_parameters(data.get("parameters"), location=str(path))
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+        parameters = {}
+    if problems:
+        raise ConfigError(problems)
+    return Study(name=name, path=path, inputs=inputs, source=source, parameters=parameters)
