@@ -12,7 +12,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import shapely
 
 from warmtegis import read_buildings, read_roads, read_sewers, read_trees
 from warmtegis.datasets import get_path
@@ -45,7 +44,7 @@ def tiled(name: str, n: int, tmp: Path) -> Path:
     parts = []
     for i in range(n):
         part = gdf.copy()
-        part["geometry"] = shapely.transform(part.geometry.values, lambda c, dx=i * w: c + [dx, 0])
+        part["geometry"] = part.geometry.translate(xoff=i * w)
         parts.append(part)
     big = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=gdf.crs)
     if "identificatie" in big:
