@@ -5,6 +5,15 @@ the pipeline and the error types.
 """
 
 from ._errors import ConfigError, InputError, WarmtegisError
+from .corridors import (
+    CorridorParams,
+    Corridors,
+    analyse_corridors,
+    crown_diameter_from_height,
+    derive_centrelines,
+    obstacle_zones,
+    road_surface,
+)
 from .io import (
     list_layers,
     parse_height_class,
@@ -21,13 +30,19 @@ from .study import Study, read_study
 
 __all__ = [
     "ConfigError",
+    "CorridorParams",
+    "Corridors",
     "InputError",
     "Inputs",
     "Study",
     "StudyResult",
     "WarmtegisError",
+    "analyse_corridors",
+    "crown_diameter_from_height",
+    "derive_centrelines",
     "list_layers",
     "load_inputs",
+    "obstacle_zones",
     "parse_height_class",
     "read_buildings",
     "read_layer",
@@ -36,6 +51,7 @@ __all__ = [
     "read_sewers",
     "read_study",
     "read_trees",
+    "road_surface",
     "run_study",
     "write_geopackage",
 ]

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ._errors import ConfigError
 from ._log import log
+from .corridors import CorridorParams, Corridors, analyse_corridors, corridors_layers
 from .io import read_buildings, read_roads, read_sewers, read_trees, write_geopackage
 from .study import Study, read_study
 
@@ -45,6 +46,7 @@ class StudyResult:
     study: Study
     inputs: Inputs
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    corridors: Corridors | None = None
     summary: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["key", "value", "unit"])
     )
@@ -122,4 +124,11 @@ def run_study(study: Study | str | Path) -> StudyResult:
         rows.append(("trees", len(inputs.trees), "count"))
     result.add_summary(rows)
     log(f"study {study.name!r}: loaded {len(result.layers)} input layers")
+
+    params = study.parameters.get("corridors", CorridorParams())
+    result.corridors = analyse_corridors(
+        inputs.roads, sewers=inputs.sewers, trees=inputs.trees, params=params
+    )
+    result.layers.update(corridors_layers(result.corridors))
+    result.add_summary(result.corridors.summary())
     return result

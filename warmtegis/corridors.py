@@ -1,0 +1,912 @@
+"""Free trench corridors: road surface minus tree root zones and sewer clearances.
+
+Method (DOMAIN.md §1): the road surface (NWB centrelines drawn at their width, or BGT
+``wegdeel`` polygons of usable functions) minus obstacle zones — sewers buffered by a
+clearance (1.0 m, plus half the pipe diameter when known), trees by crown radius + 1.5 m
+("kwetsbare boomzone", Handboek Bomen) — is the free corridor. A pipe trench of width *w*
+(1.2 m for a steel MT pipe pair) fits where the free space survives a morphological
+opening with a disc of diameter *w*: the trench centreline must stay in the free space
+eroded by *w*/2. Per road segment the check runs on cross-sections (transects) at stations
+every ``station_spacing_m`` along the centreline:
+
+* ``road_width_m`` / ``free_width_m``: median over the stations of the road cross-section and
+  of its widest free piece (the robust width measure; ``min_free_width_m`` is the minimum);
+* a station is **blocked** when its cross-section misses the eroded free space;
+* ``passable``: no station is blocked *and* one connected piece of the eroded free space
+  reaches every station, so the trench runs continuously along the whole segment;
+* ``blocked_by``: per blocked station, the obstacle kinds whose removal would unblock it
+  (``"tree"``, ``"sewer"``, ``"tree+sewer"``; ``"narrow"`` when the bare road is already
+  too narrow); per segment the cause with the longest blocked length.
+
+When only road polygons exist (BGT), centrelines are derived from the carriageway polygons
+with :func:`pygeoops.centerline` (a Voronoi skeleton with branch pruning) and split at
+junctions into segments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import settings
+from ._errors import InputError
+from ._log import log
+from .params import register
+
+__all__ = [
+    "CROWN_DIAMETER_BY_HEIGHT",
+    "CorridorParams",
+    "Corridors",
+    "analyse_corridors",
+    "corridors_layers",
+    "crown_diameter_from_height",
+    "derive_centrelines",
+    "obstacle_zones",
+    "road_surface",
+]
+
+#: Median crown diameter (m) by height class (upper bounds in m), measured on 6,671
+#: Amsterdam street trees (DOMAIN.md §1): <=6, 6-9, 9-12, 12-15, 15-18, 18-24, >24 m.
+CROWN_DIAMETER_BY_HEIGHT: tuple[tuple[float, float], ...] = (
+    (6.0, 2.0),
+    (9.0, 5.1),
+    (12.0, 7.3),
+    (15.0, 8.0),
+    (18.0, 8.9),
+    (24.0, 10.9),
+    (np.inf, 10.5),
+)
+
+_USABLE = (
+    "rijbaan lokale weg",
+    "rijbaan regionale weg",
+    "rijbaan autoweg",
+    "parkeervlak",
+    "voetpad",
+    "fietspad",
+    "inrit",
+    "voetgangersgebied",
+    "woonerf",
+)
+_CARRIAGEWAY = ("rijbaan lokale weg", "rijbaan regionale weg", "rijbaan autoweg", "woonerf")
+# NWB wegbeheerdersoort -> default street width (m) when no width (e.g. WKD) is given:
+# R Rijk, P provincie, G gemeente, W waterschap, T other. Municipal streets are drawn at
+# 6 m (carriageway plus verge/footpath space a trench can use); choose per study.
+_WIDTH_BY_TYPE = MappingProxyType({"R": 12.0, "P": 9.0, "G": 6.0, "W": 5.0, "T": 4.0})
+
+
+@register("corridors")
+@dataclass(frozen=True)
+class CorridorParams:
+    """Parameters of the corridor stage (``[parameters.corridors]`` in a study file).
+
+    Attributes
+    ----------
+    trench_width_m : float
+        Width of the pipe trench that must fit (m). 1.2 for a steel MT pipe pair
+        (DOMAIN.md §1); about 0.6 for flexible ZLT pipes.
+    sewer_clearance_m : float
+        Clearance kept from a sewer (m), added to half its diameter when known. 1.0
+        (CROW 2016: 0.5-1.0 m).
+    tree_root_margin_m : float
+        Margin beyond the crown projection (m). 1.5 ("kwetsbare boomzone", Handboek Bomen).
+    unknown_crown_radius_m : float
+        Crown radius (m) of a tree without crown diameter or height: 6.0, as the study.
+    usable_functions : tuple of str
+        BGT ``function`` values that count as street space a trench may use.
+    carriageway_functions : tuple of str
+        BGT functions whose polygons give the derived centrelines.
+    road_width_by_type : mapping
+        Default road width (m) per NWB ``wegbehsrt`` when the roads carry no width.
+    default_road_width_m : float
+        Width (m) for road types not in `road_width_by_type`.
+    station_spacing_m : float
+        Spacing (m) of the cross-sections along each segment.
+    max_half_width_m : float
+        Half-length (m) of the cross-sections on road surfaces (BGT).
+    centreline_densify_m : float
+        Boundary densification (m) of the carriageway skeleton.
+    centreline_min_branch_m : float
+        Skeleton branches shorter than this (m) are pruned.
+    """
+
+    trench_width_m: float = field(default=1.2, metadata={"min": 0.05})
+    sewer_clearance_m: float = 1.0
+    tree_root_margin_m: float = 1.5
+    unknown_crown_radius_m: float = 6.0
+    usable_functions: tuple[str, ...] = _USABLE
+    carriageway_functions: tuple[str, ...] = _CARRIAGEWAY
+    road_width_by_type: Mapping[str, float] = field(default_factory=lambda: _WIDTH_BY_TYPE)
+    default_road_width_m: float = field(default=6.0, metadata={"min": 0.5})
+    station_spacing_m: float = field(default=1.0, metadata={"min": 0.1})
+    max_half_width_m: float = field(default=20.0, metadata={"min": 1.0})
+    centreline_densify_m: float = field(default=3.0, metadata={"min": 0.2})
+    centreline_min_branch_m: float = 10.0
+
+
+@dataclass
+class Corridors:
+    """Linked outputs of the corridor analysis (each a GeoDataFrame in EPSG:28992).
+
+    Attributes
+    ----------
+    surface : geopandas.GeoDataFrame
+        Usable road surface (one row per road polygon or buffered centreline).
+    obstacles : geopandas.GeoDataFrame
+        Obstacle zones: ``kind``, ``source_id``, ``buffer_m``.
+    free_corridors : geopandas.GeoDataFrame
+        Free space, one row per street (``street_name``) or connected piece: ``area_m2``.
+    road_segments : geopandas.GeoDataFrame
+        Per segment: ``segment_id, length_m, road_width_m, free_width_m, min_free_width_m,
+        passable, blocked_length_m, blocked_by``.
+    bottlenecks : geopandas.GeoDataFrame
+        Stretches where the trench does not fit: ``segment_id, reason, length_m, n_trees``.
+    params : CorridorParams
+        The parameters used.
+    """
+
+    surface: gpd.GeoDataFrame
+    obstacles: gpd.GeoDataFrame
+    free_corridors: gpd.GeoDataFrame
+    road_segments: gpd.GeoDataFrame
+    bottlenecks: gpd.GeoDataFrame
+    params: CorridorParams
+
+    def summary(self) -> list[tuple[str, float, str]]:
+        """Headline figures as ``(key, value, unit)`` rows."""
+        seg = self.road_segments
+        total = float(seg["length_m"].sum())
+        ok = float(seg.loc[seg["passable"], "length_m"].sum())
+        return [
+            ("street_length", total / 1000, "km"),
+            ("passable_street_length", ok / 1000, "km"),
+            ("passable_share", 100 * ok / total if total else 0.0, "%"),
+            ("blocked_length", float(seg["blocked_length_m"].sum()) / 1000, "km"),
+            ("bottlenecks", len(self.bottlenecks), "count"),
+            ("road_area", float(self.surface.area.sum()) / 1e4, "ha"),
+            ("free_corridor_area", float(self.free_corridors["area_m2"].sum()) / 1e4, "ha"),
+            ("trench_width", self.params.trench_width_m, "m"),
+        ]
+
+
+# --------------------------------------------------------------------------- obstacles
+def crown_diameter_from_height(height_m: np.ndarray | pd.Series) -> np.ndarray:
+    """Median crown diameter (m) for tree heights (m) by the measured table of DOMAIN.md §1.
+
+    Heights on a class boundary belong to the lower class (6 m -> "<=6"); NaN stays NaN.
+    """
+    h = np.asarray(height_m, dtype=float)
+    uppers = np.array([u for u, _ in CROWN_DIAMETER_BY_HEIGHT])
+    crowns = np.array([c for _, c in CROWN_DIAMETER_BY_HEIGHT])
+    idx = np.searchsorted(uppers, np.nan_to_num(h, nan=0.0), side="left")
+    return np.where(np.isnan(h), np.nan, crowns[np.minimum(idx, len(crowns) - 1)])
+
+
+def _empty(columns: list[str]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({c: [] for c in columns}, geometry=gpd.GeoSeries([]), crs=settings.crs)
+
+
+def obstacle_zones(
+    *,
+    sewers: gpd.GeoDataFrame | None = None,
+    trees: gpd.GeoDataFrame | None = None,
+    extra: Mapping[str, tuple[gpd.GeoDataFrame, float]] | None = None,
+    params: CorridorParams | None = None,
+) -> gpd.GeoDataFrame:
+    """Buffer sewers, trees and extra line layers into obstacle zones.
+
+    Parameters
+    ----------
+    sewers
+        Output of :func:`~warmtegis.read_sewers` (uses ``sewer_id``, ``diameter_m``).
+    trees
+        Output of :func:`~warmtegis.read_trees` (uses ``tree_id``, ``crown_diameter_m``,
+        ``height_m``, ``height_min_m``, ``height_max_m``).
+    extra
+        Other obstacles: kind (e.g. ``"water_main"``) -> (GeoDataFrame, clearance in m).
+    params
+        Corridor parameters; defaults when None.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One zone per object: ``kind``, ``source_id``, ``buffer_m`` (m) and for trees
+        ``crown_radius_m`` and ``crown_from`` (``"crown"``, ``"height"``, ``"default"``).
+    """
+    p = params or CorridorParams()
+    parts: list[gpd.GeoDataFrame] = []
+    if sewers is not None and len(sewers):
+        diam = sewers["diameter_m"].to_numpy(float) if "diameter_m" in sewers else np.nan
+        buf = p.sewer_clearance_m + np.nan_to_num(np.asarray(diam, float) / 2, nan=0.0)
+        buf = np.broadcast_to(buf, (len(sewers),))
+        parts.append(
+            gpd.GeoDataFrame(
+                {
+                    "kind": "sewer",
+                    "source_id": sewers["sewer_id"].astype(str).to_numpy(),
+                    "buffer_m": buf,
+                },
+                geometry=shapely.buffer(sewers.geometry.values, buf, quad_segs=16),
+                crs=settings.crs,
+            )
+        )
+    if trees is not None and len(trees):
+        crown = trees["crown_diameter_m"].to_numpy(float) / 2
+        lower = trees["height_min_m"].to_numpy(float)
+        upper = trees["height_max_m"].to_numpy(float)
+        middle = trees["height_m"].to_numpy(float)
+        # an open top class ('24 m. en hoger') sits just above its lower bound
+        key = np.where(np.isnan(upper) & ~np.isnan(lower), lower + 1e-6, middle)
+        from_height = crown_diameter_from_height(key) / 2
+        radius = np.where(
+            ~np.isnan(crown),
+            crown,
+            np.where(~np.isnan(from_height), from_height, p.unknown_crown_radius_m),
+        )
+        source = np.where(
+            ~np.isnan(crown), "crown", np.where(~np.isnan(from_height), "height", "default")
+        )
+        buf = radius + p.tree_root_margin_m
+        parts.append(
+            gpd.GeoDataFrame(
+                {
+                    "kind": "tree",
+                    "source_id": trees["tree_id"].astype(str).to_numpy(),
+                    "buffer_m": buf,
+                    "crown_radius_m": radius,
+                    "crown_from": source,
+                },
+                geometry=shapely.buffer(trees.geometry.values, buf, quad_segs=16),
+                crs=settings.crs,
+            )
+        )
+    for kind, (gdf, clearance) in (extra or {}).items():
+        if clearance < 0:
+            raise InputError(f"clearance of extra obstacle {kind!r} must be >= 0, not {clearance}")
+        ids = gdf.get("source_id", pd.Series(np.arange(len(gdf)), index=gdf.index))
+        parts.append(
+            gpd.GeoDataFrame(
+                {
+                    "kind": kind,
+                    "source_id": ids.astype(str).to_numpy(),
+                    "buffer_m": float(clearance),
+                },
+                geometry=shapely.buffer(
+                    gdf.to_crs(settings.crs).geometry.values, clearance, quad_segs=16
+                ),
+                crs=settings.crs,
+            )
+        )
+    if not parts:
+        return _empty(["kind", "source_id", "buffer_m"])
+    out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=settings.crs)
+    counts = out["kind"].value_counts().to_dict()
+    log(f"obstacles: {len(out)} zones {counts}")
+    return out
+
+
+# --------------------------------------------------------------------------- road surface
+def _widths(roads: gpd.GeoDataFrame, p: CorridorParams) -> np.ndarray:
+    given = roads["width_m"].to_numpy(float) if "width_m" in roads else np.full(len(roads), np.nan)
+    types = (
+        roads["road_type"].astype("string")
+        if "road_type" in roads
+        else pd.Series(pd.NA, index=roads.index, dtype="string")
+    )
+    default = types.map(
+        lambda t: (
+            p.road_width_by_type.get(str(t), p.default_road_width_m)
+            if pd.notna(t)
+            else p.default_road_width_m
+        )
+    ).to_numpy(float)
+    return np.where(np.isnan(given), default, given)
+
+
+def road_surface(roads: gpd.GeoDataFrame, params: CorridorParams | None = None) -> gpd.GeoDataFrame:
+    """Usable road surface: centrelines drawn at their width, or BGT polygons of usable functions.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Polygons with ``segment_id``, ``road_type`` and (centrelines) ``width_m`` used.
+    """
+    p = params or CorridorParams()
+    if (
+        roads.attrs.get("road_kind") == "surfaces"
+        or roads.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+    ):
+        keep = (
+            roads["road_type"].isin(p.usable_functions).fillna(False).to_numpy(bool)
+            if roads["road_type"].notna().any()
+            else np.ones(len(roads), bool)
+        )
+        out = roads.loc[keep, ["segment_id", "road_type", roads.geometry.name]].copy()
+        log(
+            f"road surface: {int(keep.sum())} of {len(roads)} polygons with usable functions, "
+            f"{out.area.sum() / 1e4:.1f} ha"
+        )
+        return out.reset_index(drop=True)
+    width = _widths(roads, p)
+    lines = roads.geometry.values
+    polys = shapely.buffer(lines, width / 2, quad_segs=8, cap_style="flat")
+    # flat caps end a street exactly at its end node; where segments meet, a disc of the
+    # widest meeting road's half-width fills the wedge between the flat ends
+    ends = np.concatenate(
+        [
+            shapely.get_coordinates(shapely.get_point(lines, 0)),
+            shapely.get_coordinates(shapely.get_point(lines, -1)),
+        ]
+    )
+    owner = np.tile(np.arange(len(lines)), 2)
+    frame = pd.DataFrame(
+        {
+            "x": ends[:, 0].round(2),
+            "y": ends[:, 1].round(2),
+            "seg": owner,
+            "half": np.tile(width / 2, 2),
+        }
+    )
+    nodes = (
+        frame.groupby(["x", "y"])
+        .agg(n=("seg", "size"), seg=("seg", "first"), half=("half", "max"))
+        .reset_index()
+    )
+    nodes = nodes[nodes["n"] >= 2]
+    if len(nodes):
+        discs = shapely.buffer(
+            shapely.points(nodes[["x", "y"]].to_numpy()), nodes["half"].to_numpy(), quad_segs=8
+        )
+        extra = gpd.GeoDataFrame(
+            {"seg": nodes["seg"].to_numpy()}, geometry=discs, crs=settings.crs
+        ).dissolve("seg")
+        idx = extra.index.to_numpy()
+        polys = polys.copy()
+        polys[idx] = shapely.union(polys[idx], extra.geometry.values)
+    out = gpd.GeoDataFrame(
+        {
+            "segment_id": roads["segment_id"].to_numpy(),
+            "road_type": roads["road_type"].to_numpy(),
+            "width_m": width,
+        },
+        geometry=polys,
+        crs=settings.crs,
+    )
+    log(
+        f"road surface: {len(out)} centrelines drawn at their width, "
+        f"{shapely.union_all(out.geometry.values).area / 1e4:.1f} ha"
+    )
+    return out
+
+
+# --------------------------------------------------------------------------- centrelines
+def derive_centrelines(
+    surfaces: gpd.GeoDataFrame, params: CorridorParams | None = None
+) -> gpd.GeoDataFrame:
+    """Derive a connected centreline network from BGT carriageway polygons.
+
+    The carriageways are dissolved, skeletonised with :func:`pygeoops.centerline`
+    (Voronoi skeleton, short branches pruned), noded and split at every junction, so each
+    segment runs from junction (or dead end) to junction.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        LineStrings with ``segment_id`` (``"c1"``, ``"c2"``, ...), ``node_from``, ``node_to``
+        (junction ids from rounded end coordinates), ``road_type`` ``"derived"``.
+    """
+    import pygeoops
+
+    p = params or CorridorParams()
+    carriage = surfaces[surfaces["road_type"].isin(p.carriageway_functions).fillna(False)]
+    if len(carriage) == 0:
+        raise InputError(
+            "no carriageway polygons to derive centrelines from: none of the road surfaces has a "
+            f"function in {list(p.carriageway_functions)} (parameter carriageway_functions)"
+        )
+    polys = shapely.get_parts(shapely.union_all(carriage.geometry.values))
+    lines = pygeoops.centerline(
+        polys,
+        densify_distance=p.centreline_densify_m,
+        min_branch_length=p.centreline_min_branch_m,
+        simplifytolerance=-0.25,
+    )
+    lines = np.asarray(lines, dtype=object)
+    lines = lines[~shapely.is_missing(lines) & ~shapely.is_empty(lines)]
+    noded = shapely.node(shapely.union_all(lines))
+    segs = shapely.get_parts(shapely.line_merge(noded))
+    segs = segs[shapely.length(segs) > 0.5]
+    # line_merge joins through degree-2 nodes only, so segment ends are junctions or dead ends
+    start = shapely.get_coordinates(shapely.get_point(segs, 0))
+    end = shapely.get_coordinates(shapely.get_point(segs, -1))
+    key = lambda xy: [f"{x:.1f},{y:.1f}" for x, y in np.round(xy, 1)]  # noqa: E731
+    out = gpd.GeoDataFrame(
+        {
+            "segment_id": [f"c{i + 1}" for i in range(len(segs))],
+            "node_from": key(start),
+            "node_to": key(end),
+            "road_type": "derived",
+            "street_name": pd.NA,
+            "width_m": np.nan,
+        },
+        geometry=segs,
+        crs=settings.crs,
+    )
+    out.attrs["road_kind"] = "centrelines"
+    log(
+        f"centrelines: derived {len(out)} segments, {shapely.length(segs).sum() / 1000:.1f} km "
+        f"from {len(carriage)} carriageway polygons"
+    )
+    return out
+
+
+# --------------------------------------------------------------------------- stations
+def _stations(lines: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stations at interval midpoints: (segment index, distance along, interval length)."""
+    length = shapely.length(lines)
+    n = np.maximum(1, np.ceil(length / spacing).astype(int))
+    seg = np.repeat(np.arange(len(lines)), n)
+    k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    step = length / n
+    return seg, (k + 0.5) * step[seg], step[seg]
+
+
+def _transects(
+    lines: np.ndarray, seg: np.ndarray, dist: np.ndarray, half: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Perpendicular cross-sections of half-length `half` at the stations."""
+    length = shapely.length(lines)[seg]
+    d = 0.25
+    a = shapely.line_interpolate_point(lines[seg], np.clip(dist - d, 0, length))
+    b = shapely.line_interpolate_point(lines[seg], np.clip(dist + d, 0, length))
+    centre = shapely.line_interpolate_point(lines[seg], dist)
+    ab = shapely.get_coordinates(b) - shapely.get_coordinates(a)
+    norm = np.hypot(ab[:, 0], ab[:, 1])
+    norm[norm == 0] = 1.0
+    nx, ny = -ab[:, 1] / norm, ab[:, 0] / norm
+    c = shapely.get_coordinates(centre)
+    coords = np.stack(
+        [
+            np.column_stack([c[:, 0] - nx * half, c[:, 1] - ny * half]),
+            np.column_stack([c[:, 0] + nx * half, c[:, 1] + ny * half]),
+        ],
+        axis=1,
+    )
+    return shapely.linestrings(coords), centre
+
+
+def _subdivide(geom: shapely.Geometry, max_vertices: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Cut a large (multi)polygon into pieces of at most `max_vertices` vertices.
+
+    Like PostGIS ``ST_Subdivide``: set operations of many small geometries with one large
+    polygon cost O(vertices) each; against small pieces found with an STRtree they are
+    cheap. Returns the pieces and, per piece, the index of the part of `geom` it came from.
+    """
+    parts = shapely.get_parts(geom)
+    pieces: list[shapely.Geometry] = []
+    owner: list[int] = []
+    stack = [(g, i) for i, g in enumerate(parts)]
+    while stack:
+        g, i = stack.pop()
+        if g.is_empty:
+            continue
+        if shapely.get_num_coordinates(g) <= max_vertices:
+            pieces.append(g)
+            owner.append(i)
+            continue
+        xmin, ymin, xmax, ymax = g.bounds
+        if xmax - xmin >= ymax - ymin:
+            mid = (xmin + xmax) / 2
+            halves = (
+                shapely.clip_by_rect(g, xmin, ymin, mid, ymax),
+                shapely.clip_by_rect(g, mid, ymin, xmax, ymax),
+            )
+        else:
+            mid = (ymin + ymax) / 2
+            halves = (
+                shapely.clip_by_rect(g, xmin, ymin, xmax, mid),
+                shapely.clip_by_rect(g, xmin, mid, xmax, ymax),
+            )
+        stack.extend((h, i) for h in halves)
+    return np.array(pieces, dtype=object), np.array(owner, dtype=int)
+
+
+def _intervals(transects: np.ndarray, geom: shapely.Geometry) -> pd.DataFrame:
+    """Pieces of each transect inside `geom`, as intervals [t0, t1] (m along the transect).
+
+    Columns ``transect``, ``t0``, ``t1``, ``part`` (the part of `geom` the piece lies in).
+    """
+    pieces, owner = _subdivide(geom)
+    cols = {"transect": [], "t0": [], "t1": [], "part": []}
+    if len(pieces) == 0:
+        return pd.DataFrame(cols)
+    tr_idx, pc_idx = shapely.STRtree(pieces).query(transects, predicate="intersects")
+    cut = shapely.intersection(transects[tr_idx], pieces[pc_idx])
+    lines, k = shapely.get_parts(cut, return_index=True)
+    is_line = shapely.get_type_id(lines) == 1
+    lines, k = lines[is_line], k[is_line]
+    tr = tr_idx[k]
+    a = shapely.line_locate_point(transects[tr], shapely.get_point(lines, 0))
+    b = shapely.line_locate_point(transects[tr], shapely.get_point(lines, -1))
+    return pd.DataFrame(
+        {"transect": tr, "t0": np.minimum(a, b), "t1": np.maximum(a, b), "part": owner[pc_idx[k]]}
+    )
+
+
+def _merge(iv: pd.DataFrame, eps: float = 1e-6) -> pd.DataFrame:
+    """Merge touching or overlapping intervals per transect."""
+    if len(iv) == 0:
+        return iv[["transect", "t0", "t1"]]
+    iv = iv.sort_values(["transect", "t0"]).reset_index(drop=True)
+    reach = iv.groupby("transect")["t1"].cummax()
+    prev = reach.groupby(iv["transect"]).shift()
+    new = prev.isna() | (iv["t0"] > prev + eps)
+    grp = new.cumsum()
+    return (
+        iv.groupby(grp)
+        .agg(transect=("transect", "first"), t0=("t0", "min"), t1=("t1", "max"))
+        .reset_index(drop=True)
+    )
+
+
+def _sections(n: int, half: np.ndarray, surface_iv: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per transect, the merged surface interval containing (or nearest) its centre."""
+    a = np.full(n, np.nan)
+    b = np.full(n, np.nan)
+    merged = _merge(surface_iv)
+    if len(merged) == 0:
+        return a, b
+    centre = half[merged["transect"].to_numpy()]
+    gap = np.maximum(0, np.maximum(merged["t0"] - centre, centre - merged["t1"]))
+    merged = merged.assign(gap=gap.to_numpy()).sort_values(["transect", "gap"])
+    best = merged.drop_duplicates("transect")
+    a[best["transect"].to_numpy()] = best["t0"].to_numpy()
+    b[best["transect"].to_numpy()] = best["t1"].to_numpy()
+    return a, b
+
+
+def _clip(iv: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> pd.DataFrame:
+    """Intervals cut to their transect's section [a, b]; empty ones dropped."""
+    t = iv["transect"].to_numpy()
+    t0 = np.maximum(iv["t0"].to_numpy(), a[t])
+    t1 = np.minimum(iv["t1"].to_numpy(), b[t])
+    keep = t1 > t0
+    return iv.loc[keep].assign(t0=t0[keep], t1=t1[keep])
+
+
+# --------------------------------------------------------------------------- main analysis
+def analyse_corridors(
+    roads: gpd.GeoDataFrame,
+    *,
+    sewers: gpd.GeoDataFrame | None = None,
+    trees: gpd.GeoDataFrame | None = None,
+    extra: Mapping[str, tuple[gpd.GeoDataFrame, float]] | None = None,
+    centrelines: gpd.GeoDataFrame | None = None,
+    params: CorridorParams | None = None,
+) -> Corridors:
+    """Derive free trench corridors, per-segment passability and bottlenecks.
+
+    Parameters
+    ----------
+    roads
+        Output of :func:`~warmtegis.read_roads`: centrelines (NWB/OSM) or surfaces (BGT).
+    sewers, trees
+        Outputs of :func:`~warmtegis.read_sewers` and :func:`~warmtegis.read_trees`.
+    extra
+        Further obstacles: kind -> (line/polygon GeoDataFrame, clearance in m).
+    centrelines
+        Segments to report on when `roads` are surfaces; derived from the carriageways
+        (:func:`derive_centrelines`) when None.
+    params
+        Corridor parameters; defaults when None.
+
+    Returns
+    -------
+    Corridors
+        Obstacles, free corridors, road segments and bottlenecks.
+    """
+    p = params or CorridorParams()
+    w = p.trench_width_m
+    surface = road_surface(roads, p)
+    if len(surface) == 0:
+        raise InputError(
+            "no usable road surface: no road polygon has a function in "
+            f"{list(p.usable_functions)} (parameter usable_functions)"
+        )
+    is_surface = (
+        roads.attrs.get("road_kind") == "surfaces"
+        or roads.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+    )
+    if is_surface:
+        segments = centrelines if centrelines is not None else derive_centrelines(roads, p)
+        half = np.full(len(segments), p.max_half_width_m)
+        road_width = None
+    else:
+        segments = roads
+        road_width = surface["width_m"].to_numpy(float)
+        half = road_width / 2 + 1e-6
+    segments = segments.reset_index(drop=True)
+    lines = segments.geometry.values
+
+    obstacles = obstacle_zones(sewers=sewers, trees=trees, extra=extra, params=p)
+    surf_union = shapely.union_all(surface.geometry.values)
+    shapely.prepare(surf_union)
+    # only obstacles touching the surface matter
+    if len(obstacles):
+        hit = shapely.intersects(obstacles.geometry.values, surf_union)
+        obstacles = obstacles.loc[hit].reset_index(drop=True)
+    by_kind = {k: shapely.union_all(g.geometry.values) for k, g in obstacles.groupby("kind")}
+    obst_union = shapely.union_all(list(by_kind.values())) if by_kind else shapely.Polygon()
+    free = shapely.difference(surf_union, obst_union)
+    eroded = shapely.buffer(free, -w / 2, quad_segs=8)
+
+    # stations and cross-sections, worked in 1D along each transect
+    seg, dist, step = _stations(lines, p.station_spacing_m)
+    half_st = half[seg]
+    # a trench has a round end of radius w/2: stations closer than that to a segment end are
+    # checked at w/2 from the end (or at the middle of segments shorter than w)
+    length = shapely.length(lines)[seg]
+    at = np.where(length > w, np.clip(dist, w / 2 + 1e-3, length - w / 2 - 1e-3), length / 2)
+    transects, _ = _transects(lines, seg, at, half_st)
+    n_st = len(seg)
+    a, b = _sections(n_st, half_st, _intervals(transects, surf_union))
+    has_section = ~np.isnan(a)
+    a, b = np.nan_to_num(a, nan=0.0), np.nan_to_num(b, nan=0.0)
+    section_len = b - a
+    free_iv = _merge(_clip(_intervals(transects, free), a, b))
+    widest = np.zeros(n_st)
+    if len(free_iv):
+        np.maximum.at(
+            widest, free_iv["transect"].to_numpy(), (free_iv["t1"] - free_iv["t0"]).to_numpy()
+        )
+    eroded_iv = _clip(_intervals(transects, eroded), a, b)
+    ok = np.zeros(n_st, bool)
+    ok[eroded_iv["transect"].to_numpy()] = True
+    ok &= has_section
+    sections = shapely.line_interpolate_point(transects, a)
+    sections = shapely.linestrings(
+        np.stack(
+            [
+                shapely.get_coordinates(sections),
+                shapely.get_coordinates(shapely.line_interpolate_point(transects, b)),
+            ],
+            axis=1,
+        )
+    )
+
+    # continuity: one connected piece of the eroded free space must reach every station
+    n_stations = np.bincount(seg, minlength=len(lines))
+    if len(eroded_iv):
+        pairs = pd.DataFrame(
+            {
+                "segment": seg[eroded_iv["transect"].to_numpy()],
+                "part": eroded_iv["part"].to_numpy(),
+                "station": eroded_iv["transect"].to_numpy(),
+            }
+        )
+        reach = pairs.groupby(["segment", "part"])["station"].nunique().groupby(level=0).max()
+        continuous = reach.reindex(range(len(lines)), fill_value=0).to_numpy() == n_stations
+    else:
+        continuous = np.zeros(len(lines), bool)
+
+    # causes of blocked stations
+    cause = np.full(n_st, "", dtype=object)
+    blocked = ~ok
+    if blocked.any():
+        cause[blocked] = _causes(
+            sections[blocked], has_section[blocked], transects[blocked], surf_union, by_kind, w
+        )
+
+    # per segment
+    blocked_len = np.bincount(seg, weights=blocked * step, minlength=len(lines))
+
+    def med(values: np.ndarray) -> np.ndarray:
+        return pd.Series(values).groupby(seg).median().reindex(range(len(lines))).to_numpy(float)
+
+    out = gpd.GeoDataFrame(
+        {
+            "segment_id": segments["segment_id"].astype(str).to_numpy(),
+            "street_name": segments["street_name"].to_numpy()
+            if "street_name" in segments
+            else pd.NA,
+            "length_m": shapely.length(lines),
+            "road_width_m": road_width if road_width is not None else med(section_len),
+            "free_width_m": med(widest),
+            "min_free_width_m": pd.Series(widest)
+            .groupby(seg)
+            .min()
+            .reindex(range(len(lines)))
+            .to_numpy(float),
+            "passable": (blocked_len == 0) & continuous,
+            "blocked_length_m": blocked_len,
+            "blocked_by": _segment_cause(seg, cause, step, len(lines)),
+        },
+        geometry=lines,
+        crs=settings.crs,
+    )
+    # blocked nowhere but no continuous piece: report as blocked by the obstacles present
+    gap = ~out["passable"] & (out["blocked_length_m"] == 0)
+    out.loc[gap, "blocked_by"] = (
+        "tree+sewer" if len(by_kind) > 1 else (next(iter(by_kind), "narrow"))
+    )
+    for col in ("node_from", "node_to", "road_type"):
+        if col in segments:
+            out[col] = segments[col].to_numpy()
+
+    bottlenecks = _bottlenecks(out, seg, dist, blocked, cause, step, transects, obstacles)
+    free_corridors = _free_corridors(surface, segments, obst_union, free, is_surface)
+    log(
+        f"corridors: {len(out)} segments, {out['length_m'].sum() / 1000:.1f} km, "
+        f"{out['passable'].mean() * 100:.0f}% of segments passable for a {w} m trench, "
+        f"{len(bottlenecks)} bottlenecks"
+    )
+    return Corridors(
+        surface=surface,
+        obstacles=obstacles,
+        free_corridors=free_corridors,
+        road_segments=out,
+        bottlenecks=bottlenecks,
+        params=p,
+    )
+
+
+def _causes(
+    sections: np.ndarray,
+    has: np.ndarray,
+    transects: np.ndarray,
+    surface: shapely.Geometry,
+    by_kind: dict[str, shapely.Geometry],
+    w: float,
+) -> np.ndarray:
+    """Cause of each blocked station: which obstacle kinds, removed, would let the trench pass."""
+    cause = np.full(len(sections), "narrow", dtype=object)
+    if not has.any():
+        return cause
+    # work only around the blocked stations (erosions of a small clip are cheap)
+    clip = shapely.union_all(shapely.buffer(transects[has], 2 * w, cap_style="flat"))
+    surf = shapely.intersection(surface, clip)
+    kinds = {k: shapely.intersection(g, clip) for k, g in by_kind.items()}
+
+    def passes(without: set[str]) -> np.ndarray:
+        rest = [g for k, g in kinds.items() if k not in without]
+        free = shapely.difference(surf, shapely.union_all(rest)) if rest else surf
+        eroded = shapely.buffer(free, -w / 2, quad_segs=8)
+        shapely.prepare(eroded)
+        return shapely.intersects(sections[has], eroded)
+
+    bare = passes(set(kinds))
+    no_tree = passes({"tree"}) if "tree" in kinds else np.zeros(has.sum(), bool)
+    no_sewer = passes({"sewer"}) if "sewer" in kinds else np.zeros(has.sum(), bool)
+    others = sorted(set(kinds) - {"tree", "sewer"})
+    both = passes({"tree", "sewer"}) if others else bare
+    label = np.select(
+        [~bare, no_tree & ~no_sewer, no_sewer & ~no_tree, both],
+        ["narrow", "tree", "sewer", "tree+sewer"],
+        default="+".join(others) if others else "tree+sewer",
+    )
+    cause[has] = label
+    return cause
+
+
+def _segment_cause(seg: np.ndarray, cause: np.ndarray, step: np.ndarray, n: int) -> np.ndarray:
+    """Per segment, the cause with the longest blocked length ('' when nothing is blocked)."""
+    out = np.full(n, "", dtype=object)
+    mask = cause != ""
+    if not mask.any():
+        return out
+    frame = pd.DataFrame({"seg": seg[mask], "cause": cause[mask], "len": step[mask]})
+    tot = frame.groupby(["seg", "cause"])["len"].sum().reset_index()
+    tot = tot.sort_values(["seg", "len", "cause"], ascending=[True, False, True])
+    top = tot.drop_duplicates("seg")
+    out[top["seg"].to_numpy()] = top["cause"].to_numpy()
+    return out
+
+
+def _bottlenecks(
+    segments: gpd.GeoDataFrame,
+    seg: np.ndarray,
+    dist: np.ndarray,
+    blocked: np.ndarray,
+    cause: np.ndarray,
+    step: np.ndarray,
+    transects: np.ndarray,
+    obstacles: gpd.GeoDataFrame,
+) -> gpd.GeoDataFrame:
+    """Turn runs of consecutive blocked stations into stretches with reason and tree count."""
+    cols = ["segment_id", "reason", "length_m", "n_trees"]
+    if not blocked.any():
+        return _empty(cols)
+    idx = np.flatnonzero(blocked)
+    new_run = np.r_[True, (np.diff(idx) != 1) | (seg[idx][1:] != seg[idx][:-1])]
+    run = np.cumsum(new_run) - 1
+    frame = pd.DataFrame(
+        {
+            "run": run,
+            "seg": seg[idx],
+            "d": dist[idx],
+            "step": step[idx],
+            "cause": cause[idx],
+            "station": idx,
+        }
+    )
+    g = frame.groupby("run")
+    runs = pd.DataFrame(
+        {
+            "seg": g["seg"].first(),
+            "start": g["d"].min() - g["step"].first() / 2,
+            "end": g["d"].max() + g["step"].first() / 2,
+            "length_m": g["step"].sum(),
+            "reason": g["cause"].agg(lambda c: c.value_counts().index[0]),
+        }
+    )
+    lines = segments.geometry.values[runs["seg"].to_numpy()]
+    geoms = np.array(
+        [
+            shapely.ops.substring(line, s, e)
+            for line, s, e in zip(lines, runs["start"], runs["end"], strict=True)
+        ],
+        dtype=object,
+    )
+    n_trees = np.zeros(len(runs), int)
+    tree_zones = obstacles[obstacles["kind"] == "tree"]
+    if len(tree_zones):
+        st, tz = shapely.STRtree(tree_zones.geometry.values).query(
+            transects[idx], predicate="intersects"
+        )
+        hits = pd.DataFrame({"run": run[st], "tree": tz}).drop_duplicates()
+        counts = hits.groupby("run").size()
+        n_trees[counts.index.to_numpy()] = counts.to_numpy()
+    return gpd.GeoDataFrame(
+        {
+            "segment_id": segments["segment_id"].to_numpy()[runs["seg"].to_numpy()],
+            "reason": runs["reason"].to_numpy(),
+            "length_m": runs["length_m"].to_numpy(),
+            "n_trees": n_trees,
+        },
+        geometry=geoms,
+        crs=settings.crs,
+    )
+
+
+def _free_corridors(
+    surface: gpd.GeoDataFrame,
+    segments: gpd.GeoDataFrame,
+    obst_union: shapely.Geometry,
+    free: shapely.Geometry,
+    is_surface: bool,
+) -> gpd.GeoDataFrame:
+    """Free space dissolved per street (named centrelines) or per connected piece (surfaces)."""
+    names = segments.get("street_name")
+    if not is_surface and names is not None and names.notna().any():
+        keys = names.fillna("").astype(str).to_numpy()
+        per = surface.assign(street_name=keys).dissolve("street_name").reset_index()
+        geoms = shapely.difference(per.geometry.values, obst_union)
+        out = gpd.GeoDataFrame(
+            {"street_name": per["street_name"].replace("", pd.NA)}, geometry=geoms, crs=settings.crs
+        )
+    else:
+        parts = shapely.get_parts(free)
+        out = gpd.GeoDataFrame(
+            {"street_name": pd.Series(pd.NA, index=range(len(parts)), dtype="string")},
+            geometry=parts,
+            crs=settings.crs,
+        )
+    out = out[~out.geometry.is_empty].reset_index(drop=True)
+    out["area_m2"] = out.area
+    return out
+
+
+def corridors_layers(c: Corridors) -> dict[str, gpd.GeoDataFrame]:
+    """Return the GeoPackage layers of the stage under their OUTPUTS.md names."""
+    return {
+        "obstacles": c.obstacles,
+        "free_corridors": c.free_corridors,
+        "road_segments": c.road_segments,
+        "bottlenecks": c.bottlenecks,
+    }
