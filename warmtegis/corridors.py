@@ -523,9 +523,15 @@ def _intervals(transects: np.ndarray, geom: shapely.Geometry) -> pd.DataFrame:
     Columns ``transect``, ``t0``, ``t1``, ``part`` (the part of `geom` the piece lies in).
     """
     pieces, owner = _subdivide(geom)
-    cols = {"transect": [], "t0": [], "t1": [], "part": []}
     if len(pieces) == 0:
-        return pd.DataFrame(cols)
+        return pd.DataFrame(
+            {
+                "transect": np.array([], int),
+                "t0": np.array([], float),
+                "t1": np.array([], float),
+                "part": np.array([], int),
+            }
+        )
     tr_idx, pc_idx = shapely.STRtree(pieces).query(transects, predicate="intersects")
     cut = shapely.intersection(transects[tr_idx], pieces[pc_idx])
     lines, k = shapely.get_parts(cut, return_index=True)
@@ -887,6 +893,15 @@ def _free_corridors(
         keys = names.fillna("").astype(str).to_numpy()
         per = surface.assign(street_name=keys).dissolve("street_name").reset_index()
         geoms = shapely.difference(per.geometry.values, obst_union)
+        # crossing streets overlap at junctions: the junction goes to the first street by
+        # name, so the pieces are disjoint and their areas add up (STRtree: per-street work)
+        tree = shapely.STRtree(geoms)
+        left, right = tree.query(geoms, predicate="intersects")
+        earlier = right < left
+        if earlier.any():
+            claimed = pd.Series(right[earlier]).groupby(left[earlier]).agg(list)
+            for i, js in claimed.items():
+                geoms[i] = shapely.difference(geoms[i], shapely.union_all(geoms[js]))
         out = gpd.GeoDataFrame(
             {"street_name": per["street_name"].replace("", pd.NA)}, geometry=geoms, crs=settings.crs
         )
