@@ -10,15 +10,16 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
-from warmtegis import analyse_corridors, read_roads, read_sewers, read_trees  # noqa: E402
-from warmtegis.datasets import get_path  # noqa: E402
+from warmtegis import analyse_corridors, read_roads, read_sewers, read_trees
+from warmtegis.datasets import get_path
 
 
 def main() -> None:
+    """Analyse Otterlo and save the corridor map as docs/otterlo_corridors.png."""
     roads = read_roads(get_path("otterlo/bgt_wegdeel.gpkg"))
     c = analyse_corridors(roads, sewers=read_sewers(get_path("otterlo/riool_benaderd.gpkg")),
                           trees=read_trees(get_path("otterlo/bgt_boom.gpkg")))
