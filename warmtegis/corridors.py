@@ -292,6 +292,13 @@ def obstacle_zones(
 
 
 # --------------------------------------------------------------------------- road surface
+def _is_surface(roads: gpd.GeoDataFrame) -> bool:
+    """Tell whether `roads` are road polygons (BGT surfaces) rather than centrelines."""
+    return roads.attrs.get("road_kind") == "surfaces" or bool(
+        roads.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+    )
+
+
 def _widths(roads: gpd.GeoDataFrame, p: CorridorParams) -> np.ndarray:
     given = roads["width_m"].to_numpy(float) if "width_m" in roads else np.full(len(roads), np.nan)
     types = (
@@ -318,10 +325,7 @@ def road_surface(roads: gpd.GeoDataFrame, params: CorridorParams | None = None) 
         Polygons with ``segment_id``, ``road_type`` and (centrelines) ``width_m`` used.
     """
     p = params or CorridorParams()
-    if (
-        roads.attrs.get("road_kind") == "surfaces"
-        or roads.geom_type.isin(["Polygon", "MultiPolygon"]).all()
-    ):
+    if _is_surface(roads):
         keep = (
             roads["road_type"].isin(p.usable_functions).fillna(False).to_numpy(bool)
             if roads["road_type"].notna().any()
@@ -625,10 +629,7 @@ def analyse_corridors(
             "no usable road surface: no road polygon has a function in "
             f"{list(p.usable_functions)} (parameter usable_functions)"
         )
-    is_surface = (
-        roads.attrs.get("road_kind") == "surfaces"
-        or roads.geom_type.isin(["Polygon", "MultiPolygon"]).all()
-    )
+    is_surface = _is_surface(roads)
     if is_surface:
         segments = centrelines if centrelines is not None else derive_centrelines(roads, p)
         half = np.full(len(segments), p.max_half_width_m)
