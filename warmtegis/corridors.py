@@ -33,6 +33,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.ops import substring
 
 from . import settings
 from ._errors import InputError
@@ -463,7 +464,7 @@ def _stations(lines: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray
 
 def _transects(
     lines: np.ndarray, seg: np.ndarray, dist: np.ndarray, half: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+) -> np.ndarray:
     """Perpendicular cross-sections of half-length `half` at the stations."""
     length = shapely.length(lines)[seg]
     d = 0.25
@@ -482,7 +483,7 @@ def _transects(
         ],
         axis=1,
     )
-    return shapely.linestrings(coords), centre
+    return shapely.linestrings(coords)
 
 
 def _subdivide(geom: shapely.Geometry, max_vertices: int = 64) -> tuple[np.ndarray, np.ndarray]:
@@ -660,7 +661,7 @@ def analyse_corridors(
     # checked at w/2 from the end (or at the middle of segments shorter than w)
     length = shapely.length(lines)[seg]
     at = np.where(length > w, np.clip(dist, w / 2 + 1e-3, length - w / 2 - 1e-3), length / 2)
-    transects, _ = _transects(lines, seg, at, half_st)
+    transects = _transects(lines, seg, at, half_st)
     n_st = len(seg)
     a, b = _sections(n_st, half_st, _intervals(transects, surf_union))
     has_section = ~np.isnan(a)
@@ -855,7 +856,7 @@ def _bottlenecks(
     lines = segments.geometry.values[runs["seg"].to_numpy()]
     geoms = np.array(
         [
-            shapely.ops.substring(line, s, e)
+            substring(line, s, e)
             for line, s, e in zip(lines, runs["start"], runs["end"], strict=True)
         ],
         dtype=object,
