@@ -21,8 +21,11 @@ from warmtegis.datasets import get_path
 def main() -> None:
     """Analyse Otterlo and save the corridor map as docs/otterlo_corridors.png."""
     roads = read_roads(get_path("otterlo/bgt_wegdeel.gpkg"))
-    c = analyse_corridors(roads, sewers=read_sewers(get_path("otterlo/riool_benaderd.gpkg")),
-                          trees=read_trees(get_path("otterlo/bgt_boom.gpkg")))
+    c = analyse_corridors(
+        roads,
+        sewers=read_sewers(get_path("otterlo/riool_benaderd.gpkg")),
+        trees=read_trees(get_path("otterlo/bgt_boom.gpkg")),
+    )
     fig, ax = plt.subplots(figsize=(11, 12), dpi=110)
     c.surface.plot(ax=ax, color="#d9d9d9", linewidth=0)
     c.free_corridors.plot(ax=ax, color="#9bd39b", linewidth=0)
@@ -35,14 +38,18 @@ def main() -> None:
     ax.set_title(
         f"Otterlo: where can a {c.params.trench_width_m} m heat-pipe trench go?\n"
         f"{figs['street_length']:.1f} km of street, {figs['passable_share']:.0f}% passable, "
-        f"{int(figs['bottlenecks'])} bottlenecks (trees: crown + 1.5 m, sewers: 1.0 m)")
-    ax.legend(handles=[
-        Patch(color="#d9d9d9", label="road surface (BGT)"),
-        Patch(color="#9bd39b", label="free corridor"),
-        Line2D([], [], color="#1f78b4", label="segment passable"),
-        Line2D([], [], color="#fdae61", label="segment not passable"),
-        Line2D([], [], color="#d7191c", linewidth=3.5, label="bottleneck"),
-    ], loc="lower left")
+        f"{int(figs['bottlenecks'])} bottlenecks (trees: crown + 1.5 m, sewers: 1.0 m)"
+    )
+    ax.legend(
+        handles=[
+            Patch(color="#d9d9d9", label="road surface (BGT)"),
+            Patch(color="#9bd39b", label="free corridor"),
+            Line2D([], [], color="#1f78b4", label="segment passable"),
+            Line2D([], [], color="#fdae61", label="segment not passable"),
+            Line2D([], [], color="#d7191c", linewidth=3.5, label="bottleneck"),
+        ],
+        loc="lower left",
+    )
     out = Path(__file__).parent / "otterlo_corridors.png"
     fig.savefig(out, bbox_inches="tight")
     print(f"wrote {out}")

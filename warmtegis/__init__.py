@@ -14,6 +14,16 @@ from .corridors import (
     obstacle_zones,
     road_surface,
 )
+from .costs import (
+    BusinessCase,
+    CostParams,
+    business_case,
+    load_cost_params,
+    mini_net_capex,
+    network_capex,
+    price_mini_nets,
+    price_pipes,
+)
 from .io import (
     list_layers,
     parse_height_class,
@@ -29,21 +39,29 @@ from .pipeline import Inputs, StudyResult, load_inputs, run_study
 from .study import Study, read_study
 
 __all__ = [
+    "BusinessCase",
     "ConfigError",
     "CorridorParams",
     "Corridors",
+    "CostParams",
     "InputError",
     "Inputs",
     "Study",
     "StudyResult",
     "WarmtegisError",
     "analyse_corridors",
+    "business_case",
     "crown_diameter_from_height",
     "derive_centrelines",
     "list_layers",
+    "load_cost_params",
     "load_inputs",
+    "mini_net_capex",
+    "network_capex",
     "obstacle_zones",
     "parse_height_class",
+    "price_mini_nets",
+    "price_pipes",
     "read_buildings",
     "read_layer",
     "read_osm_roads",

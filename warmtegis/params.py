@@ -11,15 +11,18 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._errors import ConfigError
 
-__all__ = ["SECTIONS", "parse_parameters", "register"]
+__all__ = ["PARSERS", "SECTIONS", "parse_parameters", "register", "register_parser"]
 
 #: Registered parameter sections: name -> frozen dataclass with defaults.
 SECTIONS: dict[str, type] = {}
+#: Sections with their own nested file format: name -> parser(overrides, location=...) that
+#: returns the section's object and raises ConfigError (e.g. ``costs``, a nested TOML file).
+PARSERS: dict[str, Callable[..., Any]] = {}
 
 
 def register(name: str) -> Any:
@@ -30,6 +33,11 @@ def register(name: str) -> Any:
         return cls
 
     return wrap
+
+
+def register_parser(name: str, parser: Callable[..., Any]) -> None:
+    """Register `parser(overrides, location=...)` as the reader of section `name`."""
+    PARSERS[name] = parser
 
 
 def _check_value(
@@ -108,11 +116,18 @@ def parse_parameters(
     raw = dict(raw or {})
     problems: list[str] = []
     out: dict[str, Any] = {}
+    for name, parser in PARSERS.items():
+        try:
+            out[name] = parser(raw.get(name), location=f"{location} [parameters.{name}]")
+        except ConfigError as exc:
+            problems.extend(exc.problems)
     for name in raw:
+        if name in PARSERS:
+            continue
         if name not in SECTIONS:
             problems.append(
                 f"{location}: unknown parameter section [parameters.{name}]; "
-                f"known sections: {', '.join(sorted(SECTIONS)) or '(none)'}"
+                f"known sections: {', '.join(sorted([*SECTIONS, *PARSERS])) or '(none)'}"
             )
         elif not isinstance(raw[name], Mapping):
             problems.append(f"{location}: [parameters.{name}] must be a table of key = value")

@@ -1,0 +1,331 @@
+"""Cost model: study totals from DOMAIN.md §2, a hand-computed toy business case, mini nets."""
+
+from __future__ import annotations
+
+import math
+import textwrap
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import LineString
+
+from warmtegis import ConfigError, read_study
+from warmtegis.costs import (
+    annualised_cost,
+    business_case,
+    cost_parameter_table,
+    load_cost_params,
+    mini_net_capex,
+    network_capex,
+    price_mini_nets,
+    price_pipes,
+)
+
+# DOMAIN.md §2: the study's network at 80 % participation
+LENGTHS = {"transport": 1000, "primary": 3000, "secondary": 14800}
+CONNECTIONS = {"grondgebonden": 2128, "gestapeld": 903, "utiliteit": 49}
+# investment per connection (DOMAIN §2), the same in both variants
+CONNECTION_EUR = 2128 * 10_268 + 903 * 3_560 + 49 * 67_428
+
+
+def test_mt_investment_matches_the_study():
+    bc = business_case(pipe_lengths_m=LENGTHS, connections=CONNECTIONS, network="MT")
+    by_item = bc.capex.set_index("item")["cost_eur"]
+    # each line against the study's table (M EUR, rounded to 0.1 there)
+    for item, study in [
+        ("transport", 1.9e6),
+        ("primary", 11.6e6),
+        ("secondary", 19.0e6),
+        ("heat plant", 3.4e6),
+        ("substations", 2.8e6),
+    ]:
+        assert by_item[item] == pytest.approx(study, abs=0.06e6)
+    expected = (1.9 + 11.6 + 19.0 + 3.4 + 2.8) * 1e6 + CONNECTION_EUR
+    assert bc.investment_eur == pytest.approx(expected, rel=0.002)
+    assert bc.investment_eur == pytest.approx(67e6, rel=0.01)  # "MT about EUR 67 M"
+
+
+def test_zlt_investment_matches_the_study():
+    bc = business_case(pipe_lengths_m=LENGTHS, connections=CONNECTIONS, network="ZLT")
+    by_group = bc.capex.groupby("group")["cost_eur"].sum()
+    # the study's ZLT primary (15.5 M EUR, 4.0 km) covers MT transport + primary
+    assert by_group["pipes"] == pytest.approx((15.5 + 17.9) * 1e6, rel=0.005)
+    assert by_group["plant"] == pytest.approx(2.9e6)
+    assert bc.investment_eur == pytest.approx(65e6, rel=0.01)  # "ZLT about EUR 65 M"
+
+
+def test_toy_business_case_by_hand():
+    """One ground-bound connection, 3 years: every cash flow recomputed by hand."""
+    params = load_cost_params(
+        {
+            "business_case": {
+                "start_year": 2030,
+                "term_years": 3,
+                "construction_first_year": 2030,
+                "construction_last_year": 2030,
+                "connection_first_year": 2031,
+                "connection_last_year": 2031,
+            },
+            "networks": {"MT": {"plant_eur": 0, "substations_eur": 0}},
+        }
+    )
+    bc = business_case({"secondary": 10}, {"grondgebonden": 1}, "MT", params=params)
+    pipe = 10 * 1280
+    om = 0.01 * pipe
+    price = 0.98 * 30 + 0.02 * 70  # EUR/GJ, base + 2 % peak
+    sold1 = 42 * (1 - 0.0035)
+    sold2 = 42 * (1 - 0.0035) ** 2
+    cf0 = -pipe - om
+    cf1 = 1.02 * (-10_268 + 504 + 36 * sold1 - sold1 / 0.85 * price - om) + 10_000
+    cf2 = 1.02**2 * (504 + 36 * sold2 - sold2 / 0.85 * price - om)
+    npv = cf0 + cf1 / 1.04 + cf2 / 1.04**2
+    flows = bc.cash_flows
+    assert flows["net_eur"].to_list() == pytest.approx([cf0, cf1, cf2], rel=1e-12)
+    assert flows["heat_sold_gj"].to_list() == pytest.approx([0, sold1, sold2])
+    assert bc.npv_eur == pytest.approx(npv, rel=1e-12)
+    assert npv < 0
+    assert bc.ort_eur == pytest.approx(-npv)
+    assert bc.ort_per_connection_eur == pytest.approx(-npv)
+    assert bc.investment_eur == pytest.approx(pipe + 10_268)
+    # a flow table a planner can audit: its columns add up to the net flow
+    money = [c for c in flows.columns if c.endswith("_eur") and c not in ("net_eur",)]
+    money.remove("discounted_eur")
+    np.testing.assert_allclose(flows[money].sum(axis=1), flows["net_eur"])
+
+
+def test_zlt_net_ort_subtracts_household_installation():
+    bc = business_case(LENGTHS, CONNECTIONS, "ZLT")
+    household = (2128 * 8_006 + 903 * 4_066) / 1.21
+    assert bc.household_contribution_eur == pytest.approx(household)
+    assert bc.ort_net_eur == pytest.approx(bc.ort_eur - household)
+    mt = business_case(LENGTHS, CONNECTIONS, "MT")
+    assert mt.ort_net_eur == mt.ort_eur
+
+
+def test_mt_ort_per_connection_in_the_national_range():
+    # DOMAIN §2: national average ORT about EUR 8,000-10,000 per connection, wide spread
+    bc = business_case(LENGTHS, CONNECTIONS, "MT")
+    assert 4_000 < bc.ort_per_connection_eur < 15_000
+    assert bc.connections == 3080
+
+
+def test_sensitivities_move_the_right_way():
+    bc = business_case(LENGTHS, CONNECTIONS, "MT")
+    s = bc.sensitivities.set_index("case")
+    base = s.loc["base", "ort_per_connection_eur"]
+    assert base == pytest.approx(bc.ort_per_connection_eur)
+    assert s.loc["participation -20 points", "connections"] == pytest.approx(3080 * 0.6 / 0.8)
+    assert s.loc["participation +20 points", "connections"] == pytest.approx(3080 * 1.0 / 0.8)
+    # fixed pipe costs spread over more connections, so more participation, less ORT each
+    assert s.loc["participation -20 points", "ort_per_connection_eur"] > base
+    assert s.loc["participation +20 points", "ort_per_connection_eur"] < base
+    # dearer heat purchase, lower NPV, higher ORT
+    assert s.loc["heat price +25 %", "npv_eur"] < s.loc["base", "npv_eur"]
+    assert s.loc["heat price -25 %", "npv_eur"] > s.loc["base", "npv_eur"]
+    assert s.loc["heat price +25 %", "ort_per_connection_eur"] > base
+
+
+def test_demand_override_changes_heat_sold():
+    low = business_case(LENGTHS, CONNECTIONS, "MT", demand_gj_per_connection=30)
+    default = business_case(LENGTHS, CONNECTIONS, "MT")
+    year = default.cash_flows["year"] == 2040
+    sold_default = default.cash_flows.loc[year, "heat_sold_gj"].item()
+    sold_low = low.cash_flows.loc[year, "heat_sold_gj"].item()
+    # all 3080 connections at 30 GJ after 10 years of 0.35 % reduction
+    assert sold_low == pytest.approx(3080 * 30 * 0.9965**10)
+    assert sold_default == pytest.approx((2128 * 42 + 903 * 22 + 49 * 70) * 0.9965**10)
+
+
+def test_zlt_dwellings_save_thirty_percent():
+    bc = business_case(LENGTHS, CONNECTIONS, "ZLT")
+    year = bc.cash_flows["year"] == 2040
+    sold = bc.cash_flows.loc[year, "heat_sold_gj"].item()
+    assert sold == pytest.approx(((2128 * 42 + 903 * 22) * 0.7 + 49 * 70) * 0.9965**10)
+
+
+def test_bad_business_case_inputs():
+    with pytest.raises(ConfigError, match="unknown key 'rijtjes'"):
+        business_case(LENGTHS, {"rijtjes": 10}, "MT")
+    with pytest.raises(ConfigError, match="non-negative"):
+        business_case({"primary": -5}, CONNECTIONS, "MT")
+    with pytest.raises(ConfigError, match="unknown network 'HT'"):
+        business_case(LENGTHS, CONNECTIONS, "HT")
+
+
+def test_parameter_validation_collects_every_problem():
+    with pytest.raises(ConfigError) as err:
+        load_cost_params(
+            {
+                "networks": {"MT": {"losses": 1.5, "pipe_eur_per_m": {"secundary": 1}}},
+                "mini_net": {"drilling_eur_per_m": -65},
+                "business_case": {"term_years": 2.5},
+            }
+        )
+    text = str(err.value)
+    assert "4 problems" in text
+    assert "networks.MT.losses is a share" in text
+    assert "'networks.MT.pipe_eur_per_m.secundary'" in text
+    assert "mini_net.drilling_eur_per_m must not be negative" in text
+    assert "whole number of years" in text
+
+
+def test_parameter_file_needs_every_value(tmp_path):
+    from importlib import resources
+
+    text = resources.files("warmtegis").joinpath("data", "costs.toml").read_text("utf-8")
+    broken = "\n".join(line for line in text.splitlines() if not line.startswith("peak_share"))
+    path = tmp_path / "costs.toml"
+    path.write_text(broken, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"missing value: networks\.MT\.peak_share"):
+        load_cost_params(path=path)
+    path.write_text("[mini_net]\ndrilling_eur_per_m = 65\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="value, unit and source"):
+        load_cost_params(path=path)
+
+
+def test_every_parameter_has_unit_and_source():
+    import tomllib
+    from importlib import resources
+
+    raw = tomllib.loads(resources.files("warmtegis").joinpath("data", "costs.toml").read_text())
+
+    def leaves(node):
+        if "value" in node:
+            return 1
+        return sum(leaves(v) for v in node.values())
+
+    table = cost_parameter_table()
+    assert len(table) == leaves(raw) == 78
+    assert (table["unit"].str.len() > 0).all()
+    assert (table["source"].str.len() > 10).all()
+    assert table.set_index("key").loc["networks.MT.pipe_eur_per_m.primary", "value"] == 3877
+
+
+def test_study_file_overrides_costs(tmp_path):
+    from warmtegis.datasets import get_path
+
+    otterlo = get_path("otterlo/study.toml").parent
+    study = tmp_path / "study.toml"
+    study.write_text(
+        textwrap.dedent(
+            f"""
+            [inputs]
+            buildings = {{ path = "{otterlo / "bgt_pand.gpkg"}", layer = "pand" }}
+            roads = {{ path = "{otterlo / "bgt_wegdeel.gpkg"}", layer = "wegdeel" }}
+            [parameters.costs.networks.MT.pipe_eur_per_m]
+            secondary = 1350
+            """
+        ),
+        encoding="utf-8",
+    )
+    params = read_study(study).parameters["costs"]
+    assert params.networks["MT"].pipe_eur_per_m["secondary"] == 1350
+    assert params.networks["ZLT"].pipe_eur_per_m["secondary"] == 1204
+    study.write_text(study.read_text().replace("secondary", "secundary"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[parameters.costs\]: unknown cost parameter"):
+        read_study(study)
+
+
+def test_price_pipes():
+    pipes = gpd.GeoDataFrame(
+        {"pipe_class": ["primary", "secondary", "service"], "length_m": [100.0, 50.0, 12.0]},
+        geometry=[LineString([(0, 0), (100, 0)])] * 3,
+        crs="EPSG:28992",
+    )
+    priced = price_pipes(pipes, "MT")
+    assert priced["cost_eur"].to_list() == [387_700.0, 64_000.0, 0.0]
+    assert "cost_eur" not in pipes.columns  # the caller's frame is not changed
+    assert price_pipes(pipes, "ZLT")["cost_eur"].iloc[0] == 388_600.0
+    with pytest.raises(ConfigError, match="unknown pipe_class"):
+        price_pipes(pipes.assign(pipe_class="trunk"), "MT")
+
+
+def test_network_capex_scales_plant_with_connections():
+    half = {k: v / 2 for k, v in CONNECTIONS.items()}
+    table = network_capex(LENGTHS, half, "MT").set_index("item")["cost_eur"]
+    assert table["heat plant"] == pytest.approx(1.7e6)
+    assert table["substations"] == pytest.approx(1.4e6)
+
+
+# -------------------------------------------------------------------------------------------
+# Mini nets
+# -------------------------------------------------------------------------------------------
+def test_mini_net_two_dwellings_cost_more_each_than_three_on_one_loop():
+    two = mini_net_capex(2, 1, 150, 10)
+    three = mini_net_capex(3, 1, 150, 15)
+    assert two["capex_per_dwelling"] > three["capex_per_dwelling"]
+    # by hand: rig 3000 + 150 m x 65 + loop head 750 + manifold 2500 + trench 10 m x 120
+    #          + 2 x (heat pump 11000 + in-home 1500)
+    assert two["capex"] == pytest.approx(3000 + 150 * 65 + 750 + 2500 + 10 * 120 + 2 * 12_500)
+
+
+def test_rig_is_paid_once_per_site():
+    one_loop = mini_net_capex(4, 1, 150, 20)
+    two_loops = mini_net_capex(4, 2, 150, 20)
+    assert two_loops["rig"] == one_loop["rig"] == 3000
+    assert two_loops["capex"] - one_loop["capex"] == pytest.approx(150 * 65 + 750)
+
+
+def test_individual_ground_source_calibration():
+    # one dwelling, one 130 m loop: no manifold or trench; close to DOMAIN's EUR 25,500
+    single = mini_net_capex(1, 1, 130)
+    assert single["manifold"] == 0
+    assert single["capex"] == pytest.approx(25_500, rel=0.05)
+
+
+def test_annualised_cost_by_hand():
+    # EUR 1000 lasting 15 years over 30 years: bought in year 0 and 15, no residual
+    a = annualised_cost({"x": (1000.0, 15)}, horizon_years=30, discount_rate=0.04, indexation=0.02)
+    pv = 1000 * (1 + (1.02 / 1.04) ** 15)
+    assert a == pytest.approx(pv * 0.04 / (1 - 1.04**-30))
+    # a 50-year asset: bought once, 20/50 of it left at year 30
+    b = annualised_cost({"x": (1000.0, 50)}, horizon_years=30, discount_rate=0.04, indexation=0.0)
+    pv = 1000 - 1000 * 0.4 / 1.04**30
+    assert b == pytest.approx(pv * 0.04 / (1 - 1.04**-30))
+    # running cost of EUR 100 a year without indexation or discounting is EUR 100 a year
+    c = annualised_cost({}, yearly=100.0, horizon_years=30, discount_rate=0.0, indexation=0.0)
+    assert c == pytest.approx(100.0)
+
+
+def test_price_mini_nets_adds_columns_and_compares():
+    nets = pd.DataFrame(
+        {
+            "mini_net_id": ["a", "b"],
+            "n_dwellings": [2, 6],
+            "n_boreholes": [1, 2],
+            "borehole_depth_m": [150.0, 180.0],
+            "trench_length_m": [10.0, 40.0],
+            "heat_demand_gj": [84.0, 252.0],
+        }
+    )
+    priced = price_mini_nets(nets)
+    assert list(nets.columns) == [
+        "mini_net_id",
+        "n_dwellings",
+        "n_boreholes",
+        "borehole_depth_m",
+        "trench_length_m",
+        "heat_demand_gj",
+    ]
+    per = priced["capex_per_dwelling_eur"].to_numpy()
+    assert per == pytest.approx(priced["capex_eur"].to_numpy() / np.array([2, 6]))
+    # the larger group spreads the rig and manifold: cheaper per dwelling
+    assert per[1] < per[0]
+    # air-source: EUR 14,125 replaced after 15 years plus 42 GJ / SPF 3 at EUR 0.30/kWh
+    growth = (1.02 / 1.04) ** np.arange(30)
+    power = 42 / 0.0036 / 3.0 * 0.30
+    air = (14_125 * (1 + growth[15]) + power * growth.sum()) * 0.04 / (1 - 1.04**-30)
+    assert priced["air_source_annual_eur"].to_numpy() == pytest.approx([air, air])
+    assert set(priced["cheapest"]) <= {"mini_net", "air_source", "ground_source"}
+    with pytest.raises(ConfigError, match="no column heat_demand_gj"):
+        price_mini_nets(nets.drop(columns="heat_demand_gj"))
+
+
+def test_mini_net_capex_rejects_nonsense():
+    with pytest.raises(ConfigError, match="at least one dwelling"):
+        mini_net_capex(0, 1, 100)
+    with pytest.raises(ConfigError, match="non-negative"):
+        mini_net_capex(2, 1, -100)
+    assert math.isclose(float(mini_net_capex(2, 0, 0)["rig"]), 0.0)
