@@ -5,6 +5,8 @@ the pipeline and the error types.
 """
 
 from ._errors import ConfigError, InputError, WarmtegisError
+from .boreholes import BoreholeParams, size_borefield, size_mini_nets
+from .clusters import MiniNetParams, MiniNets, classify_buildings, mini_net_candidates, shared_walls
 from .corridors import (
     CorridorParams,
     Corridors,
@@ -24,6 +26,7 @@ from .costs import (
     price_mini_nets,
     price_pipes,
 )
+from .demand import DemandParams, heat_demand
 from .io import (
     list_layers,
     parse_height_class,
@@ -39,23 +42,30 @@ from .pipeline import Inputs, StudyResult, load_inputs, run_study
 from .study import Study, read_study
 
 __all__ = [
+    "BoreholeParams",
     "BusinessCase",
     "ConfigError",
     "CorridorParams",
     "Corridors",
     "CostParams",
+    "DemandParams",
     "InputError",
     "Inputs",
+    "MiniNetParams",
+    "MiniNets",
     "Study",
     "StudyResult",
     "WarmtegisError",
     "analyse_corridors",
     "business_case",
+    "classify_buildings",
     "crown_diameter_from_height",
     "derive_centrelines",
+    "heat_demand",
     "list_layers",
     "load_cost_params",
     "load_inputs",
+    "mini_net_candidates",
     "mini_net_capex",
     "network_capex",
     "obstacle_zones",
@@ -71,6 +81,9 @@ __all__ = [
     "read_trees",
     "road_surface",
     "run_study",
+    "shared_walls",
+    "size_borefield",
+    "size_mini_nets",
     "write_geopackage",
 ]
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ._errors import ConfigError
 from ._log import log
+from .clusters import MiniNets, mini_net_candidates
 from .corridors import CorridorParams, Corridors, analyse_corridors, corridors_layers
 from .io import read_buildings, read_roads, read_sewers, read_trees, write_geopackage
 from .study import Study, read_study
@@ -47,6 +48,7 @@ class StudyResult:
     inputs: Inputs
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     corridors: Corridors | None = None
+    mini_nets: MiniNets | None = None
     summary: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["key", "value", "unit"])
     )
@@ -131,4 +133,15 @@ def run_study(study: Study | str | Path) -> StudyResult:
     )
     result.layers.update(corridors_layers(result.corridors))
     result.add_summary(result.corridors.summary())
+
+    result.mini_nets = mini_net_candidates(
+        inputs.buildings,
+        params=study.parameters.get("mini_nets"),
+        demand_params=study.parameters.get("demand"),
+        borehole_params=study.parameters.get("boreholes"),
+        cost_params=study.parameters.get("costs"),
+    )
+    result.layers["buildings"] = result.mini_nets.buildings
+    result.layers["mini_nets"] = result.mini_nets.mini_nets
+    result.add_summary(result.mini_nets.summary())
     return result
