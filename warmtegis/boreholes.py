@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 _HOURS_PER_MONTH = 730.0  # 8760 / 12, as GHEtool
+_EXACT_LOOPS = 8  # lines of more loops are extrapolated from 7 and 8 (see _depth_for)
 _KWH_PER_GJ = 1e6 / 3600
 
 #: Share of the annual space-heating demand per month in the Netherlands: heating degree days
@@ -365,11 +366,19 @@ def _depth_for(
     extraction_kwh: np.ndarray, n_loops: int, params: BoreholeParams, grid: tuple[float, ...]
 ) -> np.ndarray:
     """Length per loop meeting the minimum temperature, by interpolation on the grid."""
-    lengths, unit = _unit_table(n_loops, params, grid)
     allowed = params.ground_temperature_c - params.min_fluid_temperature_c
     # required: E * unit(H) / (n H) <= allowed  <=>  n H / unit(H) >= E / allowed;
     # n H / unit(H) grows with H, so invert it by interpolation
-    capacity = n_loops * lengths / unit
+    if n_loops <= _EXACT_LOOPS:
+        lengths, unit = _unit_table(n_loops, params, grid)
+        capacity = n_loops * lengths / unit
+    else:
+        # beyond 8 loops in a line each extra loop adds what the 8th added (interior loops
+        # all see the same neighbours): within 0.6 % of the exact table for 12-16 loops
+        lengths, u7 = _unit_table(_EXACT_LOOPS - 1, params, grid)
+        _, u8 = _unit_table(_EXACT_LOOPS, params, grid)
+        c7, c8 = (_EXACT_LOOPS - 1) * lengths / u7, _EXACT_LOOPS * lengths / u8
+        capacity = c8 + (n_loops - _EXACT_LOOPS) * (c8 - c7)
     need = np.asarray(extraction_kwh, dtype=float) / allowed
     depth = np.interp(need, capacity, lengths, left=np.nan, right=np.inf)
     below = need < capacity[0]
