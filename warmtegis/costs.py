@@ -613,7 +613,11 @@ def business_case(
             _check_counts(demand_gj_per_connection, CONNECTION_TYPES, "demand_gj_per_connection")
         )
     elif demand_gj_per_connection is not None:
-        one = _check_counts({"grondgebonden": demand_gj_per_connection}, CONNECTION_TYPES, "d")
+        one = _check_counts(
+            {"grondgebonden": demand_gj_per_connection},
+            CONNECTION_TYPES,
+            "demand_gj_per_connection",
+        )
         demand = dict.fromkeys(CONNECTION_TYPES, one["grondgebonden"])
     if not (np.isfinite(heat_price_factor) and heat_price_factor >= 0):
         raise ConfigError(f"heat_price_factor must be >= 0, not {heat_price_factor}")
