@@ -329,3 +329,14 @@ def test_mini_net_capex_rejects_nonsense():
     with pytest.raises(ConfigError, match="non-negative"):
         mini_net_capex(2, 1, -100)
     assert math.isclose(float(mini_net_capex(2, 0, 0)["rig"]), 0.0)
+
+
+def test_method_note_is_current():
+    """docs/costs.md is generated; it must show what the code computes today."""
+    import runpy
+    from pathlib import Path
+
+    script = Path(__file__).parents[1] / "docs" / "make_costs_note.py"
+    render = runpy.run_path(str(script))["render"]
+    committed = script.with_name("costs.md").read_text(encoding="utf-8")
+    assert committed == render(), "run python docs/make_costs_note.py"
