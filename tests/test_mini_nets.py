@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -25,8 +22,6 @@ from warmtegis.clusters import (
 )
 from warmtegis.datasets import get_path
 from warmtegis.demand import DemandParams, heat_demand
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 
 def houses(boxes, *, units=1, use="woonfunctie", year=1980, floor=115.0):

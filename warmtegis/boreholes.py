@@ -231,6 +231,27 @@ def _annual_series(values: Sequence[float], years: int, name: str) -> np.ndarray
     return np.tile(arr, years)
 
 
+def _load_series(
+    monthly_extraction_kwh: Sequence[float],
+    monthly_injection_kwh: Sequence[float],
+    peak_extraction_kw: Sequence[float],
+    peak_injection_kw: Sequence[float],
+    years: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Monthly net injection (W) and peak extraction / injection (W) over `years`.
+
+    A peak is at least its month's average load (as GHEtool).
+    """
+    ex = _annual_series(monthly_extraction_kwh, years, "monthly_extraction_kwh")
+    inj = _annual_series(monthly_injection_kwh, years, "monthly_injection_kwh")
+    pex = _annual_series(peak_extraction_kw, years, "peak_extraction_kw") * 1000
+    pin = _annual_series(peak_injection_kw, years, "peak_injection_kw") * 1000
+    monthly_w = (inj - ex) / _HOURS_PER_MONTH * 1000
+    pex = np.maximum(pex, ex / _HOURS_PER_MONTH * 1000)
+    pin = np.maximum(pin, inj / _HOURS_PER_MONTH * 1000)
+    return monthly_w, pex, pin
+
+
 def size_borefield(
     monthly_extraction_kwh: Sequence[float],
     monthly_injection_kwh: Sequence[float],
@@ -269,14 +290,9 @@ def size_borefield(
 
     p = params or BoreholeParams()
     years = p.simulation_years
-    ex = _annual_series(monthly_extraction_kwh, years, "monthly_extraction_kwh")
-    inj = _annual_series(monthly_injection_kwh, years, "monthly_injection_kwh")
-    pex = _annual_series(peak_extraction_kw, years, "peak_extraction_kw") * 1000
-    pin = _annual_series(peak_injection_kw, years, "peak_injection_kw") * 1000
-    monthly_w = (inj - ex) / _HOURS_PER_MONTH * 1000
-    # a peak is at least the month's average load (as GHEtool)
-    pex = np.maximum(pex, ex / _HOURS_PER_MONTH * 1000)
-    pin = np.maximum(pin, inj / _HOURS_PER_MONTH * 1000)
+    monthly_w, pex, pin = _load_series(
+        monthly_extraction_kwh, monthly_injection_kwh, peak_extraction_kw, peak_injection_kw, years
+    )
     if borefield is None:
         if not n_boreholes or n_boreholes < 1:
             raise ConfigError("give a borefield or n_boreholes >= 1")
@@ -343,8 +359,8 @@ def _unit_table(
     scale = monthly.sum()  # loads per kWh of annual ground extraction
     monthly, peak = monthly / scale, peak / scale
     years = params.simulation_years
-    monthly_w = -np.tile(monthly[0], years) / _HOURS_PER_MONTH * 1000
-    pex = np.maximum(np.tile(peak[0], years), -monthly_w / 1000) * 1000
+    none = np.zeros(12)
+    monthly_w, pex, _ = _load_series(monthly[0], none, peak[0], none, years)
     alpha = params.ground_conductivity_w_mk / params.ground_heat_capacity_j_m3k
     times = _times(years, params.peak_duration_hours)
     lows = []

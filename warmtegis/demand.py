@@ -22,7 +22,7 @@ import pandas as pd
 from ._errors import ConfigError
 from .params import register
 
-__all__ = ["DemandParams", "heat_demand", "period_of"]
+__all__ = ["DemandParams", "heat_demand"]
 
 
 @register("demand")
@@ -103,14 +103,6 @@ def _period_bounds(table: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray, 
     if np.any(f[1:] != la[:-1] + 1):
         raise ValueError("periods must follow each other without gaps or overlaps")
     return f, la, v
-
-
-def period_of(years: pd.Series, params: DemandParams) -> pd.Series:
-    """Label of the construction period of each year (unknown years: ``default_year``)."""
-    first, _, _ = _period_bounds(params.specific_gj_per_m2)
-    labels = sorted(params.specific_gj_per_m2, key=lambda k: _period_bounds({k: 0})[0][0])
-    y = pd.to_numeric(years, errors="coerce").fillna(params.default_year).to_numpy()
-    return pd.Series(np.asarray(labels)[np.searchsorted(first, y, side="right") - 1], years.index)
 
 
 def heat_demand(
