@@ -397,6 +397,7 @@ def network_capex(
     network: Literal["MT", "ZLT"] = "MT",
     *,
     params: CostParams | None = None,
+    extra_pipes_eur: float = 0.0,
 ) -> pd.DataFrame:
     """Price a heat network: pipes per class, connections per type, plant and substations.
 
@@ -413,6 +414,9 @@ def network_capex(
         ``"MT"`` or ``"ZLT"``.
     params
         Cost parameters; default :func:`load_cost_params`.
+    extra_pipes_eur
+        Pipe costs on top of the prices per metre (e.g. the routing's surcharges for
+        stretches without trench room and drilled crossings), one lump sum.
 
     Returns
     -------
@@ -427,6 +431,10 @@ def network_capex(
     n = sum(counts.values())
     share = n / net.reference_connections if net.reference_connections else 0.0
     rows = [("pipes", c, lengths.get(c, 0.0), "m", net.pipe_eur_per_m[c]) for c in PIPE_CLASSES]
+    if extra_pipes_eur:
+        if not (np.isfinite(extra_pipes_eur) and extra_pipes_eur >= 0):
+            raise ConfigError(f"extra_pipes_eur must be >= 0, not {extra_pipes_eur}")
+        rows.append(("pipes", "surcharges", 1.0, "lump sum", float(extra_pipes_eur)))
     rows += [
         ("connections", t, counts.get(t, 0.0), "connection", net.connection_eur[t])
         for t in CONNECTION_TYPES
@@ -511,6 +519,7 @@ class BusinessCase:
                 demand_gj_per_connection=self.inputs["demand_gj_per_connection"],
                 params=params,
                 heat_price_factor=price * self.inputs["heat_price_factor"],
+                extra_pipes_eur=self.inputs["extra_pipes_eur"],
             )
             rows.append(
                 (
@@ -564,6 +573,7 @@ def business_case(
     demand_gj_per_connection: float | Mapping[str, float] | None = None,
     params: CostParams | None = None,
     heat_price_factor: float = 1.0,
+    extra_pipes_eur: float = 0.0,
 ) -> BusinessCase:
     """Compute the heat company's business case over the term (NPLW template method).
 
@@ -597,6 +607,8 @@ def business_case(
         Cost parameters; default :func:`load_cost_params`.
     heat_price_factor
         Multiplies every heat purchase price (for sensitivities).
+    extra_pipes_eur
+        Pipe costs on top of the prices per metre (see :func:`network_capex`).
 
     Returns
     -------
@@ -605,7 +617,9 @@ def business_case(
     params = params or load_cost_params()
     net = _network(params, network)
     bc = params.business_case
-    capex = network_capex(pipe_lengths_m, connections, network, params=params)
+    capex = network_capex(
+        pipe_lengths_m, connections, network, params=params, extra_pipes_eur=extra_pipes_eur
+    )
     counts = _check_counts(connections, CONNECTION_TYPES, "connections")
     demand = dict(bc.demand_gj_per_connection)
     if isinstance(demand_gj_per_connection, Mapping):
@@ -699,6 +713,7 @@ def business_case(
                 "demand_gj_per_connection": demand,
                 "params": params,
                 "heat_price_factor": heat_price_factor,
+                "extra_pipes_eur": extra_pipes_eur,
             }
         ),
     )

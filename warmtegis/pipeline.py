@@ -13,6 +13,7 @@ from ._log import log
 from .clusters import MiniNets, mini_net_candidates
 from .corridors import CorridorParams, Corridors, analyse_corridors, corridors_layers
 from .io import read_buildings, read_roads, read_sewers, read_trees, write_geopackage
+from .routing import Network, route_network
 from .study import Study, read_study
 
 __all__ = ["Inputs", "StudyResult", "load_inputs", "run_study"]
@@ -49,6 +50,7 @@ class StudyResult:
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     corridors: Corridors | None = None
     mini_nets: MiniNets | None = None
+    network: Network | None = None
     summary: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["key", "value", "unit"])
     )
@@ -141,7 +143,20 @@ def run_study(study: Study | str | Path) -> StudyResult:
         borehole_params=study.parameters.get("boreholes"),
         cost_params=study.parameters.get("costs"),
     )
-    result.layers["buildings"] = result.mini_nets.buildings
-    result.layers["mini_nets"] = result.mini_nets.mini_nets
     result.add_summary(result.mini_nets.summary())
+
+    result.network = route_network(
+        result.corridors.road_segments,
+        result.mini_nets.buildings,
+        source=study.source,
+        params=study.parameters.get("routing"),
+        cost_params=study.parameters.get("costs"),
+    )
+    buildings = result.mini_nets.buildings.copy()
+    connected = result.network.connections.set_index("building_id")["connected"]
+    buildings["connected"] = buildings["building_id"].map(connected).fillna(False).astype(bool)
+    result.layers["buildings"] = buildings
+    result.layers["mini_nets"] = result.mini_nets.mini_nets
+    result.layers["pipes"] = result.network.pipes
+    result.add_summary(result.network.summary())
     return result

@@ -704,5 +704,10 @@ def steiner_tree(
         length,
         "improved",
         passes=passes,
-        info={"start": start_name, **{f"{n}_improved": lg for lg, n, *_ in results}},
+        info={
+            "start": start_name,
+            "sph_improved": results[0][0],
+            "mehlhorn_improved": results[1][0],
+            "restarts": restarts,
+        },
     )
