@@ -1,7 +1,7 @@
 """warmtegis: plan heat networks and mini heat networks for Dutch neighbourhoods.
 
 Public API (re-exported here): the readers of :mod:`warmtegis.io`, the study file reader,
-the pipeline and the error types.
+the stages (corridors, routing, mini nets, costs), the pipeline and the error types.
 """
 
 from ._errors import ConfigError, InputError, WarmtegisError
@@ -39,6 +39,17 @@ from .io import (
     write_geopackage,
 )
 from .pipeline import Inputs, StudyResult, load_inputs, run_study
+from .routing import (
+    Network,
+    RoutingParams,
+    connect_buildings,
+    pipe_dn,
+    route_network,
+    simultaneity,
+    size_pipes,
+    street_graph,
+)
+from .steiner import SteinerResult, steiner_milp, steiner_tree
 from .study import Study, read_study
 
 __all__ = [
@@ -53,12 +64,16 @@ __all__ = [
     "Inputs",
     "MiniNetParams",
     "MiniNets",
+    "Network",
+    "RoutingParams",
+    "SteinerResult",
     "Study",
     "StudyResult",
     "WarmtegisError",
     "analyse_corridors",
     "business_case",
     "classify_buildings",
+    "connect_buildings",
     "crown_diameter_from_height",
     "derive_centrelines",
     "heat_demand",
@@ -70,6 +85,7 @@ __all__ = [
     "network_capex",
     "obstacle_zones",
     "parse_height_class",
+    "pipe_dn",
     "price_mini_nets",
     "price_pipes",
     "read_buildings",
@@ -80,10 +96,16 @@ __all__ = [
     "read_study",
     "read_trees",
     "road_surface",
+    "route_network",
     "run_study",
     "shared_walls",
+    "simultaneity",
     "size_borefield",
     "size_mini_nets",
+    "size_pipes",
+    "steiner_milp",
+    "steiner_tree",
+    "street_graph",
     "write_geopackage",
 ]
 

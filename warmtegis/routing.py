@@ -51,6 +51,8 @@ __all__ = [
     "Network",
     "RoutingParams",
     "connect_buildings",
+    "pipe_dn",
+    "pressure_drop",
     "route_network",
     "simultaneity",
     "size_pipes",
@@ -250,6 +252,12 @@ def street_graph(
         crs=settings.crs,
     )
     edges = edges[edges["u"] != edges["v"]].reset_index(drop=True)  # loops add nothing
+    # every edge ends exactly on its junctions, so the pipes layer is topologically connected
+    edges = edges.set_geometry(
+        _with_ends(
+            edges.geometry.values, points[edges["u"].to_numpy()], points[edges["v"].to_numpy()]
+        )
+    )
     comp = _components(len(points), edges["u"].to_numpy(), edges["v"].to_numpy())
     if p.link_components and comp.max() > 0:
         edges, comp = _link_components(edges, points, comp, p.link_max_m)
@@ -273,6 +281,15 @@ def street_graph(
         f"impassable edges ({p.impassable})"
     )
     return edges, nodes
+
+
+def _with_ends(lines: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Return `lines` with their first and last vertex moved onto points `start`, `end`."""
+    coords, idx = shapely.get_coordinates(lines, return_index=True)
+    brk = np.flatnonzero(idx[1:] != idx[:-1])
+    coords[np.r_[0, brk + 1]] = shapely.get_coordinates(start)
+    coords[np.r_[brk, len(idx) - 1]] = shapely.get_coordinates(end)
+    return shapely.linestrings(coords, indices=idx)
 
 
 def _trunk_price(p: RoutingParams, cost_params: CostParams | None) -> float:
@@ -358,8 +375,11 @@ def _split_edges(
     first_node: int,
     barriers: np.ndarray,
     crossing_eur: float,
-) -> tuple[gpd.GeoDataFrame, np.ndarray]:
-    """Split `edges` at distances `dist` along edges `edge`; return new edges and node ids.
+) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
+    """Split `edges` at distances `dist` along edges `edge`.
+
+    Returns the new edges, the node id of every split point and the points of the new
+    nodes (numbered from `first_node`).
 
     Points within 1 cm of an edge end become that end's junction. Points at the same place
     share a node. Vectorised: the vertices of all cut edges and the cut points are sorted
@@ -375,7 +395,7 @@ def _split_edges(
     codes, uniq = pd.factorize(key)
     node[inner] = first_node + codes
     if not len(uniq):
-        return edges, node
+        return edges, node, np.empty(0, dtype=object)
     cut_edge = uniq.get_level_values(0).to_numpy()
     cut_d = uniq.get_level_values(1).to_numpy()
     cut_node = first_node + np.arange(len(uniq))
@@ -424,7 +444,9 @@ def _split_edges(
     pieces["length_m"] = shapely.length(geoms)
     pieces = _price_edges(pieces, barriers, crossing_eur)
     out = pd.concat([edges.drop(index=touched), pieces], ignore_index=True)
-    return out, node
+    points = np.empty(len(uniq), dtype=object)
+    points[cut_node - first_node] = shapely.points(pts)
+    return out, node, points
 
 
 def _price_edges(
@@ -440,14 +462,19 @@ def _price_edges(
 
 
 def _attach(
-    edges: gpd.GeoDataFrame, allowed: np.ndarray, geoms: np.ndarray, max_m: float
+    edges: gpd.GeoDataFrame, allowed: np.ndarray, geoms: np.ndarray, max_m: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Nearest allowed edge of each geometry: (which geoms, edge rows, distance along, line)."""
+    """Nearest allowed edge of each geometry within its `max_m`.
+
+    Returns which geometries found one, the edge rows, the distance along the edge and
+    the shortest line from the geometry to the edge.
+    """
     rows = np.flatnonzero(allowed)
     tree = shapely.STRtree(edges.geometry.values[rows])
-    gi, ei = tree.query_nearest(geoms, max_distance=max_m, all_matches=False)
-    gi, ei = np.asarray(gi), rows[np.asarray(ei)]
-    line = shapely.shortest_line(geoms[gi], edges.geometry.values[ei])
+    gi, ei = tree.query_nearest(geoms, all_matches=False)
+    line = shapely.shortest_line(geoms[gi], edges.geometry.values[rows[ei]])
+    ok = shapely.length(line) <= max_m[gi]
+    gi, ei, line = gi[ok], rows[ei[ok]], line[ok]
     along = shapely.line_locate_point(edges.geometry.values[ei], shapely.get_point(line, -1))
     return gi, ei, along, line
 
@@ -455,71 +482,96 @@ def _attach(
 def connect_buildings(
     buildings: gpd.GeoDataFrame,
     edges: gpd.GeoDataFrame,
-    n_nodes: int,
+    nodes: gpd.GeoDataFrame,
     *,
     source: shapely.Point | None = None,
     params: RoutingParams | None = None,
     barriers: np.ndarray | None = None,
     component: int = 0,
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame, int | None, shapely.LineString | None]:
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, int | None]:
     """Attach buildings (and the source) to the nearest point of a usable edge.
 
     The edge is split at that point (not snapped to its nearest junction), so each
-    building gets its own connection node on the street.
+    building gets its own connection node on the street; points within 1 cm of an edge end
+    use that junction, and buildings attached at the same point share a node.
 
     Parameters
     ----------
     buildings
         Polygons with ``building_id``.
-    edges
-        Edges from :func:`street_graph`.
-    n_nodes
-        Number of junctions; new nodes are numbered from here.
+    edges, nodes
+        From :func:`street_graph`.
     source
         Heat source point, attached the same way (no distance limit).
+    params
+        Routing parameters (``service_max_m``, ``crossing_eur``).
+    barriers
+        Barrier geometries whose crossings are counted.
     component
         Only edges of this part of the street graph are usable.
 
     Returns
     -------
-    edges, service, source_node, source_line
-        Split edges; one row per building with ``building_id``, ``connected``, ``node``
-        (nullable), ``service_length_m``, ``crossings``, ``geometry`` (service pipe line) and
-        ``reason`` when not connected; the source's node and its line to the street.
+    edges, nodes, service, source_node
+        Split edges; nodes with the connection points added; one row per building with
+        ``building_id``, ``connected``, ``node`` (nullable), ``service_length_m``,
+        ``crossings``, ``reason`` (why not connected) and the service pipe ``geometry``
+        (the source's line to the street is the last row when a source is given, with
+        ``building_id`` ``<NA>``); the source's node.
     """
     p = params or RoutingParams()
     barriers = np.empty(0, dtype=object) if barriers is None else barriers
     allowed = edges["component"].to_numpy() == component
-    polys = buildings.geometry.values
-    gi, ei, along, line = _attach(edges, allowed, polys, p.service_max_m)
-    edge_all, dist_all = ei, along
-    src_line = None
+    ids = buildings["building_id"].astype("string").to_numpy()
+    geoms = buildings.geometry.values
+    max_m = np.full(len(buildings), p.service_max_m)
     if source is not None:
-        _, s_e, s_along, s_line = _attach(edges, allowed, np.array([source]), np.inf)
-        edge_all, dist_all = np.r_[ei, s_e], np.r_[along, s_along]
-        src_line = s_line[0]
-    edges, node = _split_edges(edges, edge_all, dist_all, n_nodes, barriers, p.crossing_eur)
-    source_node = int(node[-1]) if source is not None else None
-    node = node[: len(gi)]
-    service = pd.DataFrame(
+        ids = np.r_[ids, [pd.NA]]
+        geoms = np.r_[geoms, [source]]
+        max_m = np.r_[max_m, np.inf]
+    gi, ei, along, line = _attach(edges, allowed, geoms, max_m)
+    edges, node, cut_points = _split_edges(edges, ei, along, len(nodes), barriers, p.crossing_eur)
+    nodes = pd.concat(
+        [
+            nodes,
+            gpd.GeoDataFrame(
+                {"node": len(nodes) + np.arange(len(cut_points)), "component": component},
+                geometry=cut_points,
+                crs=settings.crs,
+            ),
+        ],
+        ignore_index=True,
+    )
+    # the pipe runs from the footprint to the connection node itself
+    line = shapely.linestrings(
+        np.stack(
+            [
+                shapely.get_coordinates(shapely.get_point(line, 0)),
+                shapely.get_coordinates(nodes.geometry.values[node]),
+            ],
+            axis=1,
+        )
+    )
+    service = gpd.GeoDataFrame(
         {
-            "building_id": buildings["building_id"].to_numpy(),
+            "building_id": ids,
             "connected": False,
-            "node": pd.array([pd.NA] * len(buildings), dtype="Int64"),
+            "node": pd.array([pd.NA] * len(ids), dtype="Int64"),
             "service_length_m": np.nan,
             "crossings": 0,
             "reason": f"no usable street within {p.service_max_m:g} m",
-            "geometry": None,
-        }
+        },
+        geometry=np.full(len(ids), None, dtype=object),
+        crs=settings.crs,
     )
     service.loc[gi, "connected"] = True
     service.loc[gi, "node"] = node
     service.loc[gi, "service_length_m"] = shapely.length(line)
     service.loc[gi, "crossings"] = _crossings(line, barriers)
     service.loc[gi, "reason"] = ""
-    service["geometry"] = pd.Series(np.array([None] * len(service), dtype=object))
     service.loc[gi, "geometry"] = line
-    return edges, service, source_node, src_line
+    source_node = int(node[-1]) if source is not None else None
+    return edges, nodes, service, source_node
 
 
 # ------------------------------------------------------------------------------ sizing
@@ -776,15 +828,18 @@ def route_network(
     if src_point is not None:
         near = shapely.STRtree(edges.geometry.values).nearest(src_point)
         component = int(edges["component"].iloc[int(near)])
-    edges, service, source_node, src_line = connect_buildings(
+    n_junctions = len(nodes)
+    edges, nodes, service, source_node = connect_buildings(
         todo,
         edges,
-        len(nodes),
+        nodes,
         source=src_point,
         params=p,
         barriers=barrier_geoms,
         component=component,
     )
+    src_line = service.geometry.iloc[-1] if src_point is not None else None
+    service = service.iloc[: len(todo)]
     conn = service[service["connected"]]
     peak = todo["heat_demand_gj"].to_numpy(float) / 0.0036 / p.full_load_hours
     dw = np.maximum(todo["dwellings"].to_numpy(float), 1.0)
@@ -792,7 +847,7 @@ def route_network(
     node_kw = pd.Series(peak[conn.index]).groupby(conn["node"].to_numpy()).sum().to_dict()
     usable = edges[edges["component"].to_numpy() == component]
     if source_node is None:
-        source_node = _default_source(usable, nodes, todo, conn, peak)
+        source_node = _default_source(usable, nodes.iloc[:n_junctions], todo, conn, peak)
     G = nx.Graph()
     for row, a, b, w in sorted(
         zip(usable.index, usable["u"], usable["v"], usable["cost_eur"], strict=True),
@@ -855,9 +910,15 @@ def route_network(
     ]  # fmt: skip
     pipes = pipes[cols]
     network = Network(
-        pipes=pipes, connections=service.drop(columns="geometry"), edges=edges, nodes=nodes,
-        steiner=result, milp=milp, params=p, source_node=source_node,
-    )  # fmt: skip
+        pipes=pipes,
+        connections=pd.DataFrame(service.drop(columns="geometry")),
+        edges=edges,
+        nodes=nodes,
+        steiner=result,
+        milp=milp,
+        params=p,
+        source_node=source_node,
+    )
     network.business_case = _business_case(network, todo, costs, extra)
     log(
         f"routing: {int(service['connected'].sum())} of {len(service)} buildings connected, "

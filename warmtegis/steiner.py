@@ -333,6 +333,8 @@ def _key_path_exchange(
     in_tree_edge[edges] = True
     ok = (a >= 0) & (b >= 0) & (a != b) & ~in_tree_edge
     cand = np.flatnonzero(ok)
+    if not len(cand):
+        return edges, False
     cost = dist[g.eu[cand]] + g.w[cand] + dist[g.ev[cand]]
     lo, hi = np.minimum(a[cand], b[cand]), np.maximum(a[cand], b[cand])
     o = np.lexsort((cost, hi, lo))
@@ -507,16 +509,43 @@ def _key_tree_path(x: int, y: int, kp: list[int], kd: list[int]) -> set[int]:
     return out
 
 
+def _insert_vertices(g: _Graph, edges: np.ndarray, is_term: np.ndarray) -> np.ndarray:
+    """Steiner vertex insertion, all candidates at once.
+
+    The MST over the tree's nodes plus every outside node adjacent to two or more of them,
+    pruned of non-terminal leaves; returned only when shorter than `edges`.
+    """
+    inside = np.zeros(g.n, bool)
+    inside[g.eu[edges]] = True
+    inside[g.ev[edges]] = True
+    touching = np.bincount(np.r_[g.eu[inside[g.ev]], g.ev[inside[g.eu]]], minlength=g.n)
+    extra = np.flatnonzero(~inside & (touching >= 2))
+    if not len(extra):
+        return edges
+    inside[extra] = True
+    new = _mst_prune(g, np.flatnonzero(inside[g.eu] & inside[g.ev]), is_term)
+    ok = _spans(g, new, is_term) and g.length(new) < g.length(edges) - 1e-7
+    return new if ok else edges
+
+
 def _improve(
     g: _Graph, edges: np.ndarray, is_term: np.ndarray, root: int, max_passes: int
 ) -> tuple[np.ndarray, int]:
+    """Improve a tree by local search until no move shortens it.
+
+    Passes of key-path exchange and key-vertex elimination; when they stall, vertex
+    insertion; repeat.
+    """
     edges = _mst_prune(g, edges, is_term)
     passes = 0
     while passes < max_passes:
         edges, better = _key_path_exchange(g, edges, is_term, root)
         passes += 1
         if not better:
-            break
+            inserted = _insert_vertices(g, edges, is_term)
+            if inserted is edges:
+                break
+            edges = inserted
     return edges, passes
 
 
