@@ -719,6 +719,12 @@ class Network:
         The exact optimum when the instance was small enough.
     business_case : BusinessCase or None
         The heat company's business case on these lengths and connections.
+    source_node : int
+        The source's node in `graph`.
+    graph : networkx.Graph
+        The routing graph (edge ``weight`` = cost in euro, ``row`` = row of `edges`).
+    terminals : list of int
+        The source and connection nodes the trunk joins.
     """
 
     pipes: gpd.GeoDataFrame
@@ -730,6 +736,8 @@ class Network:
     params: RoutingParams
     business_case: object | None = None
     source_node: int = -1
+    graph: nx.Graph | None = field(default=None, repr=False)
+    terminals: list[int] = field(default_factory=list, repr=False)
 
     @property
     def lengths_by_class(self) -> dict[str, float]:
@@ -918,6 +926,8 @@ def route_network(
         milp=milp,
         params=p,
         source_node=source_node,
+        graph=G,
+        terminals=terminals,
     )
     network.business_case = _business_case(network, todo, costs, extra)
     log(
