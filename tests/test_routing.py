@@ -248,6 +248,24 @@ def test_penalty_weighs_impassable_segments(penalty, through):
         assert trunk["cost_eur"].sum() == pytest.approx(100 * 1902 * penalty)
 
 
+def test_ditch_crossing_costs_a_drilling():
+    # a ditch crosses the street at x = 50; the only house is at x = 80, so the trunk from
+    # the source (5 m line + 80 m, all transport) crosses it once: + 30,000 EUR
+    ditch = gpd.GeoDataFrame(geometry=[LineString([(50, -20), (50, 20)])], crs=CRS)
+    net = route_network(
+        streets([[(0, 0), (100, 0)]]), buildings_at([(80, 10)]), source=(-5.0, 0.0), barriers=ditch
+    )
+    trunk = net.pipes[net.pipes["pipe_class"] == "transport"]
+    assert trunk["length_m"].sum() == pytest.approx(85.0)
+    assert trunk["crossings"].sum() == 1
+    assert net.pipes["cost_eur"].sum() == pytest.approx(85 * 1902 + 30000)
+    s = dict((k, v) for k, v, _ in net.summary())
+    assert s["pipes_crossings"] == 1
+    assert net.business_case.capex.query("group == 'pipes'")["cost_eur"].sum() == pytest.approx(
+        85 * 1902 + 30000
+    )
+
+
 def test_separate_streets_are_linked_or_reported():
     lines = [[(0, 0), (100, 0)], [(120, 0), (220, 0)]]
     b = buildings_at([(50, 10), (170, 10)])

@@ -12,7 +12,7 @@ from ._errors import ConfigError
 from ._log import log
 from .clusters import MiniNets, mini_net_candidates
 from .corridors import CorridorParams, Corridors, analyse_corridors, corridors_layers
-from .io import read_buildings, read_roads, read_sewers, read_trees, write_geopackage
+from .io import read_buildings, read_layer, read_roads, read_sewers, read_trees, write_geopackage
 from .routing import Network, route_network
 from .study import Study, read_study
 
@@ -27,6 +27,7 @@ class Inputs:
     roads: gpd.GeoDataFrame
     sewers: gpd.GeoDataFrame | None = None
     trees: gpd.GeoDataFrame | None = None
+    barriers: gpd.GeoDataFrame | None = None
 
 
 @dataclass
@@ -79,7 +80,15 @@ def load_inputs(study: Study) -> Inputs:
     roads = read_roads(spec["roads"].path, **opts("roads"))
     sewers = read_sewers(spec["sewers"].path, **opts("sewers")) if "sewers" in spec else None
     trees = read_trees(spec["trees"].path, **opts("trees")) if "trees" in spec else None
-    return Inputs(buildings=buildings, roads=roads, sewers=sewers, trees=trees)
+    barriers = None
+    if "barriers" in spec:
+        barriers = read_layer(
+            spec["barriers"].path,
+            spec["barriers"].layer,
+            geometry_types=("LineString", "MultiLineString", "Polygon", "MultiPolygon"),
+            what="barriers (water, railways)",
+        )
+    return Inputs(buildings=buildings, roads=roads, sewers=sewers, trees=trees, barriers=barriers)
 
 
 def _check_source(study: Study, inputs: Inputs) -> None:
@@ -149,6 +158,7 @@ def run_study(study: Study | str | Path) -> StudyResult:
         result.corridors.road_segments,
         result.mini_nets.buildings,
         source=study.source,
+        barriers=inputs.barriers,
         params=study.parameters.get("routing"),
         cost_params=study.parameters.get("costs"),
     )

@@ -26,6 +26,8 @@ INPUT_OPTIONS: dict[str, tuple[str, ...]] = {
         "y_column",
         "wkt_column",
     ),
+    # water (BGT waterdeel), railways, ...: crossing them costs a drilling (routing)
+    "barriers": (),
 }
 _REQUIRED_INPUTS = ("buildings", "roads")
 _TOP_KEYS = ("study", "inputs", "source", "parameters")
@@ -51,7 +53,8 @@ class Study:
     path : pathlib.Path
         The study file.
     inputs : dict
-        Input name (``buildings``, ``roads``, ``sewers``, ``trees``) -> :class:`InputSpec`.
+        Input name (``buildings``, ``roads``, ``sewers``, ``trees``, ``barriers``) ->
+        :class:`InputSpec`.
     source : tuple of float or None
         Heat source (x, y) in EPSG:28992, or None.
     parameters : dict
