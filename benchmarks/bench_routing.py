@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import sys
 import time
+import tracemalloc
 
 import networkx as nx
 import numpy as np
 
 from warmtegis import run_study
 from warmtegis.datasets import get_path
+from warmtegis.routing import route_network
 from warmtegis.steiner import steiner_milp, steiner_tree
 
 KOU_MAX = 1000
 MILP_MAX = 60
+STAGE: list[str] = []
 
 
 def street_grid(terminals: int, seed: int = 0) -> tuple[nx.Graph, list[int]]:
@@ -40,7 +43,18 @@ def street_grid(terminals: int, seed: int = 0) -> tuple[nx.Graph, list[int]]:
 
 def area(name: str, study: str) -> list[tuple[str, nx.Graph, list[int], int]]:
     """The area's routing instance, and its 40 terminals nearest the source (for the MILP)."""
-    net = run_study(study).network
+    r = run_study(study)
+    args = (r.corridors.road_segments, r.mini_nets.buildings)
+    opts = {"source": r.study.source, "params": r.study.parameters.get("routing")}
+    net, dt = timed(route_network, *args, **opts)
+    tracemalloc.start()  # a second run for memory: tracemalloc slows Python down
+    route_network(*args, **opts)
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    STAGE.append(
+        f"{name}: whole routing stage (graph, connections, Steiner, sizing, pricing) "
+        f"{dt:.2f} s, peak {peak:.0f} MiB, {len(net.pipes):,} pipes"
+    )
     dist = nx.single_source_dijkstra_path_length(net.graph, net.source_node)
     near = sorted(net.terminals, key=lambda t: dist[t])[:40]
     return [
@@ -92,6 +106,7 @@ def main(quick: bool = False) -> None:
         if np.isfinite(out.get("milp", np.nan)):
             row += f"{(out['improved'] / out['milp'] - 1) * 100:>+8.2f}%"
         print(row, flush=True)
+    print("\n".join(STAGE))
 
 
 if __name__ == "__main__":
