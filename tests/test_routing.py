@@ -353,3 +353,15 @@ def test_otterlo_summary_and_geopackage(otterlo, tmp_path):
     required = {"pipe_class", "length_m", "dn", "peak_kw", "dwellings_served", "cost_eur"}
     assert required <= set(pipes.columns)
     assert pd.api.types.is_integer_dtype(pipes["dn"])
+
+
+def test_non_residential_without_demand_gets_the_cost_file_figure():
+    # DOMAIN §2: 70 GJ per non-residential connection -> 70 / 0.0036 / 1800 = 10.8 kW peak
+    b = buildings_at([(50, 10)])
+    b["category"] = "non_residential"
+    b["dwellings"] = 0
+    b["heat_demand_gj"] = np.nan
+    net = route_network(streets([[(0, 0), (100, 0)]]), b, source=(-5.0, 0.0))
+    svc = net.pipes[net.pipes["pipe_class"] == "service"]
+    assert svc["peak_kw"].iloc[0] == pytest.approx(70 / 0.0036 / 1800)
+    assert net.business_case.inputs["connections"]["utiliteit"] == pytest.approx(0.8)

@@ -175,10 +175,7 @@ def _junctions(segments: gpd.GeoDataFrame, tol: float) -> tuple[np.ndarray, np.n
     tree = shapely.STRtree(ends)
     a, b = tree.query(ends, predicate="dwithin", distance=tol)
     pairs = [(a, b)]
-    for col in ("node_from", "node_to"):
-        if col not in segments:
-            break
-    else:
+    if {"node_from", "node_to"} <= set(segments.columns):  # NWB jte ids, OSM node ids
         ids = pd.Series(np.r_[segments["node_from"], segments["node_to"]], dtype="string")
         known = ids.notna().to_numpy()
         codes = pd.factorize(ids)[0]
@@ -270,7 +267,7 @@ def street_graph(
     edges["length_m"] = edges.length.to_numpy()
     price = _trunk_price(p, cost_params)
     edges["eur_per_m"] = price * np.where(edges["passable"].to_numpy(), 1.0, p.impassable_penalty)
-    edges = _price_edges(edges, _barrier_geoms(barriers, None, p), p.crossing_eur)
+    edges = _price_edges(edges, _barrier_geoms(barriers, segs, p), p.crossing_eur)
     nodes = gpd.GeoDataFrame(
         {"node": np.arange(len(points)), "component": comp}, geometry=points, crs=settings.crs
     )
@@ -807,27 +804,7 @@ def route_network(
     """
     p = params or RoutingParams()
     costs = cost_params or load_cost_params()
-    missing = [
-        c for c in ("building_id", "category", "dwellings", "heat_demand_gj") if c not in buildings
-    ]
-    if missing:
-        raise InputError(f"route_network: buildings lack column(s) {', '.join(missing)}")
-    wanted = buildings["category"].isin(p.connect_categories).to_numpy()
-    if p.exclude_mini_nets and "mini_net_id" in buildings:
-        wanted &= buildings["mini_net_id"].isna().to_numpy()
-    todo = buildings[wanted].reset_index(drop=True)
-    # buildings without a modelled demand (non-residential) get the cost file's figure per
-    # connection type (DOMAIN §2: 70 GJ non-residential, 42 ground-bound, 22 per apartment)
-    per_type = costs.business_case.demand_gj_per_connection
-    units = np.where(
-        todo["category"] == "non_residential", 1, np.maximum(todo["dwellings"].to_numpy(), 1)
-    )
-    fallback = todo["category"].map(_CONNECTION_TYPE).map(per_type).to_numpy(float) * units
-    todo["heat_demand_gj"] = todo["heat_demand_gj"].astype(float).fillna(pd.Series(fallback))
-    if not len(todo):
-        raise InputError(
-            f"route_network: no building of categories {list(p.connect_categories)} to connect"
-        )
+    todo, units = _to_connect(buildings, p, costs)
     barrier_geoms = _barrier_geoms(barriers, segments, p)
     edges, nodes = street_graph(segments, params=p, barriers=barriers, cost_params=costs)
     # the usable part: the one holding the source, else the largest
@@ -850,7 +827,7 @@ def route_network(
     service = service.iloc[: len(todo)]
     conn = service[service["connected"]]
     peak = todo["heat_demand_gj"].to_numpy(float) / 0.0036 / p.full_load_hours
-    dw = np.maximum(todo["dwellings"].to_numpy(float), 1.0)
+    dw = units.astype(float)
     node_dw = pd.Series(dw[conn.index]).groupby(conn["node"].to_numpy()).sum().to_dict()
     node_kw = pd.Series(peak[conn.index]).groupby(conn["node"].to_numpy()).sum().to_dict()
     usable = edges[edges["component"].to_numpy() == component]
@@ -929,13 +906,44 @@ def route_network(
         graph=G,
         terminals=terminals,
     )
-    network.business_case = _business_case(network, todo, costs, extra)
+    network.business_case = _business_case(network, todo, units, costs, extra)
     log(
         f"routing: {int(service['connected'].sum())} of {len(service)} buildings connected, "
         f"trunk {result.length:,.0f} EUR-weighted over {len(rows)} edges; "
         + ", ".join(f"{c} {v / 1000:.2f} km" for c, v in network.lengths_by_class.items())
     )
     return network
+
+
+def _to_connect(
+    buildings: gpd.GeoDataFrame, p: RoutingParams, costs: CostParams
+) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Select the buildings to connect, give each a heat demand, count their units.
+
+    A unit is a dwelling; a non-residential building is one. Buildings without a modelled
+    demand (non-residential) get the cost file's figure per connection type (DOMAIN §2:
+    70 GJ non-residential, 42 ground-bound, 22 per apartment).
+    """
+    missing = [
+        c for c in ("building_id", "category", "dwellings", "heat_demand_gj") if c not in buildings
+    ]
+    if missing:
+        raise InputError(f"route_network: buildings lack column(s) {', '.join(missing)}")
+    wanted = buildings["category"].isin(p.connect_categories).to_numpy()
+    if p.exclude_mini_nets and "mini_net_id" in buildings:
+        wanted &= buildings["mini_net_id"].isna().to_numpy()
+    todo = buildings[wanted].reset_index(drop=True)
+    if not len(todo):
+        raise InputError(
+            f"route_network: no building of categories {list(p.connect_categories)} to connect"
+        )
+    units = np.where(
+        todo["category"] == "non_residential", 1, np.maximum(todo["dwellings"].to_numpy(), 1)
+    )
+    per_type = costs.business_case.demand_gj_per_connection
+    fallback = todo["category"].map(_CONNECTION_TYPE).map(per_type).to_numpy(float) * units
+    todo["heat_demand_gj"] = todo["heat_demand_gj"].astype(float).fillna(pd.Series(fallback))
+    return todo, units
 
 
 def _default_source(
@@ -957,7 +965,11 @@ def _default_source(
 
 
 def _business_case(
-    network: Network, todo: gpd.GeoDataFrame, costs: CostParams, extra_pipes_eur: float
+    network: Network,
+    todo: gpd.GeoDataFrame,
+    units: np.ndarray,
+    costs: CostParams,
+    extra_pipes_eur: float,
 ) -> object:
     """MT/ZLT business case on the routed lengths and the connected buildings.
 
@@ -965,8 +977,9 @@ def _business_case(
     times the participation; the demand per connection is the mean of those buildings. The
     surcharges of impassable stretches and crossings are added to the pipe investment.
     """
-    b = todo[network.connections["connected"].to_numpy()]
-    units = np.where(b["category"] == "non_residential", 1, np.maximum(b["dwellings"], 1))
+    connected = network.connections["connected"].to_numpy()
+    b = todo[connected]
+    units = units[connected]
     kind = b["category"].map(_CONNECTION_TYPE).to_numpy()
     counts = pd.Series(units).groupby(kind).sum()
     gj = pd.Series(b["heat_demand_gj"].to_numpy(float)).groupby(kind).sum() / counts
