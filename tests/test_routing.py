@@ -365,3 +365,16 @@ def test_non_residential_without_demand_gets_the_cost_file_figure():
     svc = net.pipes[net.pipes["pipe_class"] == "service"]
     assert svc["peak_kw"].iloc[0] == pytest.approx(70 / 0.0036 / 1800)
     assert net.business_case.inputs["connections"]["utiliteit"] == pytest.approx(0.8)
+
+
+def test_street_graph_of_an_osm_extract_keeps_every_street():
+    # osmnx may draw a way against its u -> v order: ids must not fold such lines up
+    roads = wg.read_roads(get_path("osm/kouvola.osm.bz2"))
+    edges, nodes = street_graph(roads, params=RoutingParams(link_components=False))
+    loops = (roads.geometry.apply(lambda g: g.is_ring)).sum()
+    assert len(edges) == len(roads) - loops
+    assert len(nodes) <= pd.concat([roads["node_from"], roads["node_to"]]).nunique()
+    start = edges.geometry.apply(lambda g: g.coords[0])
+    at_u = nodes.geometry.values[edges["u"].to_numpy()]
+    assert np.allclose(np.array(start.tolist()), np.c_[at_u.x, at_u.y])
+    assert edges["length_m"].sum() == pytest.approx(roads.length.sum(), rel=0.01)

@@ -335,10 +335,16 @@ def _osm_graph_to_roads(graph: Any, origin: str) -> gpd.GeoDataFrame:
     import osmnx as ox
 
     undirected = ox.convert.to_undirected(graph)
-    edges = ox.convert.graph_to_gdfs(undirected, nodes=False).reset_index()
-    edges = _flatten_lists(edges)
-    if len(edges) == 0:
+    if undirected.number_of_edges() == 0:
         raise InputError(f"{origin} holds no OpenStreetMap highways")
+    nodes, edges = ox.convert.graph_to_gdfs(undirected)
+    edges = _flatten_lists(edges.reset_index())
+    # an undirected edge's (u, v) need not follow its geometry: orient them to the line
+    start = shapely.get_point(edges.geometry.values, 0)
+    at_u = shapely.points(nodes.loc[edges["u"], ["x", "y"]].to_numpy())
+    at_v = shapely.points(nodes.loc[edges["v"], ["x", "y"]].to_numpy())
+    swap = shapely.distance(start, at_v) < shapely.distance(start, at_u)
+    edges.loc[swap, ["u", "v"]] = edges.loc[swap, ["v", "u"]].to_numpy()
     edges = edges.to_crs(settings.crs)
     out = edges.copy()
     out["segment_id"] = (

@@ -5,8 +5,9 @@ layer: NWB wegvakken, centrelines derived from BGT surfaces, OSM edges):
 
 1. :func:`street_graph` nodes the segments: end points closer than ``snap_tolerance_m``
    become one junction (tiny digitising gaps close), NWB junction ids (``node_from``,
-   ``node_to``) are honoured; separate parts are reported and, when ``link_components``
-   is on, joined by the shortest straight link between them (flagged ``linked``).
+   ``node_to``) join ends up to 10 m apart;
+   separate parts are reported and, when ``link_components`` is on, joined by the
+   shortest straight link between them (flagged ``linked``).
 2. Edge cost (euro) = length × the secondary-pipe price per metre × ``impassable_penalty``
    where the corridor analysis found no room for the trench (or such edges are dropped when
    ``impassable = "forbid"``), + ``crossing_eur`` for every crossing of a barrier line or
@@ -176,11 +177,7 @@ def _junctions(segments: gpd.GeoDataFrame, tol: float) -> tuple[np.ndarray, np.n
     a, b = tree.query(ends, predicate="dwithin", distance=tol)
     pairs = [(a, b)]
     if {"node_from", "node_to"} <= set(segments.columns):  # NWB jte ids, OSM node ids
-        ids = pd.Series(np.r_[segments["node_from"], segments["node_to"]], dtype="string")
-        known = ids.notna().to_numpy()
-        codes = pd.factorize(ids)[0]
-        first = pd.Series(np.arange(n))[known].groupby(codes[known]).transform("first")
-        pairs.append((first.index.to_numpy(), first.to_numpy()))
+        pairs.append(_id_pairs(segments, ends, tol))
     label = _components(
         n, np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])
     )
@@ -189,6 +186,23 @@ def _junctions(segments: gpd.GeoDataFrame, tol: float) -> tuple[np.ndarray, np.n
     cy = np.bincount(label, weights=xy[:, 1]) / np.bincount(label)
     half = len(lines)
     return np.c_[label[:half], label[half:]], shapely.points(cx, cy)
+
+
+def _id_pairs(
+    segments: gpd.GeoDataFrame, ends: np.ndarray, tol: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of line ends that share a junction id and lie up to 10 m (10 x `tol`) apart.
+
+    `ends` holds the start points of all lines, then their end points; ``node_from`` and
+    ``node_to`` must follow the lines' direction (NWB; :func:`~warmtegis.read_osm_roads`
+    orients OSM's).
+    """
+    tag = pd.Series(np.r_[segments["node_from"], segments["node_to"]], dtype="string")
+    known = np.flatnonzero(tag.notna().to_numpy())
+    rep = pd.Series(known).groupby(pd.factorize(tag.iloc[known])[0]).transform("first")
+    rep = rep.to_numpy()
+    near = shapely.distance(ends[known], ends[rep]) <= max(10.0, 10 * tol)
+    return known[near], rep[near]
 
 
 def street_graph(
