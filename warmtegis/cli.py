@@ -11,6 +11,7 @@ import click
 from . import settings
 from ._errors import InputError
 from .datasets import get_path
+from .export import write_heat_density, write_map, write_summary
 from .pipeline import StudyResult, run_study
 
 __all__ = ["main"]
@@ -29,14 +30,27 @@ def _report(result: StudyResult, out: Path) -> None:
         click.echo(f"  {row.key:<28} {row.value:>12,.2f} {row.unit}")
 
 
-def _run(study_path: Path, out: Path) -> StudyResult:
+def _run(study_path: Path, out: Path, map_path: Path | None, assets: Path | None) -> StudyResult:
+    """Run the study, then write every output (each atomically, the GeoPackage first)."""
+    if out.suffix.lower() != ".gpkg":
+        raise InputError(f"--out {out} must be a GeoPackage ending in .gpkg")
     result = run_study(study_path)
     result.to_geopackage(out)
-    summary_csv = out.with_suffix(".summary.csv")
-    tmp = summary_csv.with_name(summary_csv.name + ".tmp")
-    result.summary.to_csv(tmp, index=False)
-    tmp.replace(summary_csv)
+    stem = out.with_suffix("")
+    write_summary(result, stem)
+    write_heat_density(result.layers["buildings"], stem.with_name(stem.name + ".heat_density.tif"))
+    if map_path is not None:
+        write_map(result, map_path, assets=assets, tiles=None if assets else "OpenStreetMap")
     return result
+
+
+_MAP_ASSETS = click.option(
+    "--map-assets",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder with Leaflet's leaflet.js and leaflet.css: inline them and use no "
+    "background tiles, so the map works offline.",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,12 +73,21 @@ def main(quiet: bool, verbose: bool) -> None:
     "out",
     required=True,
     type=click.Path(path_type=Path),
-    help="Output GeoPackage (written atomically).",
+    help="Output GeoPackage (written atomically); OUT.summary.csv/.md and "
+    "OUT.heat_density.tif are written beside it.",
 )
-def run(study: Path, out: Path) -> None:
+@click.option(
+    "--map",
+    "map_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write an interactive folium map (HTML).",
+)
+@_MAP_ASSETS
+def run(study: Path, out: Path, map_path: Path | None, map_assets: Path | None) -> None:
     """Run the pipeline for the study area described in STUDY (a STUDY.toml)."""
     try:
-        result = _run(study, out)
+        result = _run(study, out, map_path, map_assets)
     except InputError as exc:
         _fail(exc)
     _report(result, out)
@@ -78,12 +101,17 @@ def run(study: Path, out: Path) -> None:
     show_default=True,
     help="Directory for the outputs.",
 )
-def demo(out_dir: Path) -> None:
-    """Run the pipeline on the bundled real demo area (Otterlo, gemeente Ede)."""
+@_MAP_ASSETS
+def demo(out_dir: Path, map_assets: Path | None) -> None:
+    """Run the pipeline on the bundled real demo area (Otterlo, gemeente Ede).
+
+    Writes otterlo.gpkg, otterlo.html (map), otterlo.summary.csv/.md and
+    otterlo.heat_density.tif into the output directory.
+    """
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         out = out_dir / "otterlo.gpkg"
-        result = _run(get_path(DEMO_STUDY), out)
+        result = _run(get_path(DEMO_STUDY), out, out_dir / "otterlo.html", map_assets)
     except InputError as exc:
         _fail(exc)
     _report(result, out)

@@ -29,13 +29,14 @@ trees (:func:`read_trees`)
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import logging
 import os
 import re
 import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,6 +53,7 @@ from ._validate import Problems, check_columns, check_geometry, find_column, whe
 
 __all__ = [
     "BAG_DROP_STATUS",
+    "atomic_path",
     "list_layers",
     "parse_height_class",
     "read_buildings",
@@ -986,6 +988,30 @@ def read_trees(
 
 
 # --------------------------------------------------------------------------- writing
+@contextlib.contextmanager
+def atomic_path(path: PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside `path` that replaces `path` when the block succeeds.
+
+    On any error the temporary file is removed and an existing `path` stays untouched, so
+    a failed run never leaves a half-written output or overwrites a good one.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise InputError(f"output directory {path.parent} does not exist")
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{path.stem}-tmp-", suffix=path.suffix, dir=path.parent
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def write_geopackage(layers: Mapping[str, pd.DataFrame], path: PathLike) -> Path:
     """Write several layers into one GeoPackage atomically.
 
@@ -1007,13 +1033,7 @@ def write_geopackage(layers: Mapping[str, pd.DataFrame], path: PathLike) -> Path
     path = Path(path)
     if path.suffix.lower() != ".gpkg":
         raise InputError(f"output {path} must be a GeoPackage ending in .gpkg")
-    if not path.parent.is_dir():
-        raise InputError(f"output directory {path.parent} does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-tmp-", suffix=".gpkg", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()
-    try:
+    with atomic_path(path) as tmp:
         for name, frame in layers.items():
             if isinstance(frame, gpd.GeoDataFrame):
                 frame = _flatten_lists(frame)
@@ -1022,9 +1042,5 @@ def write_geopackage(layers: Mapping[str, pd.DataFrame], path: PathLike) -> Path
                 )
             else:
                 pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name, driver="GPKG")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     log(f"wrote {len(layers)} layers to {path}")
     return path

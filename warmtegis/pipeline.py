@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
+from . import settings
 from ._errors import ConfigError
 from ._log import log
 from .clusters import MiniNets, mini_net_candidates
@@ -16,7 +18,7 @@ from .io import read_buildings, read_layer, read_roads, read_sewers, read_trees,
 from .routing import Network, route_network
 from .study import Study, read_study
 
-__all__ = ["Inputs", "StudyResult", "load_inputs", "run_study"]
+__all__ = ["STAGES", "Inputs", "StudyResult", "load_inputs", "run_study"]
 
 
 @dataclass
@@ -42,8 +44,13 @@ class StudyResult:
         The loaded inputs.
     layers : dict
         Output layer name -> GeoDataFrame, in the order they are written.
+    corridors, mini_nets, network
+        The stages' own results (:class:`~warmtegis.Corridors`, :class:`~warmtegis.MiniNets`,
+        :class:`~warmtegis.Network`).
     summary : pandas.DataFrame
         Columns ``key``, ``value``, ``unit``.
+    timings : dict
+        Stage name -> seconds it took.
     """
 
     study: Study
@@ -55,6 +62,7 @@ class StudyResult:
     summary: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["key", "value", "unit"])
     )
+    timings: dict[str, float] = field(default_factory=dict)
 
     def add_summary(self, rows: list[tuple[str, float, str]]) -> None:
         """Append ``(key, value, unit)`` rows to the summary."""
@@ -104,24 +112,9 @@ def _check_source(study: Study, inputs: Inputs) -> None:
         )
 
 
-def run_study(study: Study | str | Path) -> StudyResult:
-    """Run a study: load and validate the inputs, then every stage that exists.
-
-    Parameters
-    ----------
-    study
-        A :class:`~warmtegis.study.Study` or the path of a ``STUDY.toml``.
-
-    Returns
-    -------
-    StudyResult
-        Layers and summary.
-    """
-    if not isinstance(study, Study):
-        study = read_study(study)
-    inputs = load_inputs(study)
+def _load(result: StudyResult) -> None:
+    study, inputs = result.study, result.inputs
     _check_source(study, inputs)
-    result = StudyResult(study=study, inputs=inputs)
     result.layers["input_buildings"] = inputs.buildings
     result.layers["input_roads"] = inputs.roads
     rows: list[tuple[str, float, str]] = [("buildings", len(inputs.buildings), "count")]
@@ -138,29 +131,41 @@ def run_study(study: Study | str | Path) -> StudyResult:
     result.add_summary(rows)
     log(f"study {study.name!r}: loaded {len(result.layers)} input layers")
 
-    params = study.parameters.get("corridors", CorridorParams())
+
+def _corridors(result: StudyResult) -> None:
+    inputs = result.inputs
     result.corridors = analyse_corridors(
-        inputs.roads, sewers=inputs.sewers, trees=inputs.trees, params=params
+        inputs.roads,
+        sewers=inputs.sewers,
+        trees=inputs.trees,
+        params=result.study.parameters.get("corridors", CorridorParams()),
     )
     result.layers.update(corridors_layers(result.corridors))
     result.add_summary(result.corridors.summary())
 
+
+def _mini_nets(result: StudyResult) -> None:
+    p = result.study.parameters
     result.mini_nets = mini_net_candidates(
-        inputs.buildings,
-        params=study.parameters.get("mini_nets"),
-        demand_params=study.parameters.get("demand"),
-        borehole_params=study.parameters.get("boreholes"),
-        cost_params=study.parameters.get("costs"),
+        result.inputs.buildings,
+        params=p.get("mini_nets"),
+        demand_params=p.get("demand"),
+        borehole_params=p.get("boreholes"),
+        cost_params=p.get("costs"),
     )
     result.add_summary(result.mini_nets.summary())
 
+
+def _routing(result: StudyResult) -> None:
+    if result.corridors is None or result.mini_nets is None:
+        raise RuntimeError("routing needs the corridor and mini-net stages first")
     result.network = route_network(
         result.corridors.road_segments,
         result.mini_nets.buildings,
-        source=study.source,
-        barriers=inputs.barriers,
-        params=study.parameters.get("routing"),
-        cost_params=study.parameters.get("costs"),
+        source=result.study.source,
+        barriers=result.inputs.barriers,
+        params=result.study.parameters.get("routing"),
+        cost_params=result.study.parameters.get("costs"),
     )
     buildings = result.mini_nets.buildings.copy()
     connected = result.network.connections.set_index("building_id")["connected"]
@@ -169,4 +174,52 @@ def run_study(study: Study | str | Path) -> StudyResult:
     result.layers["mini_nets"] = result.mini_nets.mini_nets
     result.layers["pipes"] = result.network.pipes
     result.add_summary(result.network.summary())
+
+
+#: The stages after reading, in order: name -> function filling the result.
+STAGES = {
+    "load": _load,
+    "corridors": _corridors,
+    "mini nets": _mini_nets,
+    "routing and costs": _routing,
+}
+
+
+def run_study(study: Study | str | Path) -> StudyResult:
+    """Run a study: read and validate the inputs, then every stage in order.
+
+    Stages: load (inputs into layers and summary), free trench corridors, mini-net
+    candidates (with borehole sizing and costs), trunk routing with pipe sizing and the
+    heat company's business case. A progress bar shows the stages unless
+    ``warmtegis.settings.progress`` is False (the CLI's ``--quiet``); each stage logs its
+    counts, and the seconds it took land in ``result.timings``.
+
+    Parameters
+    ----------
+    study
+        A :class:`~warmtegis.study.Study` or the path of a ``STUDY.toml``.
+
+    Returns
+    -------
+    StudyResult
+        Layers and summary.
+    """
+    from tqdm.auto import tqdm
+
+    t0 = time.perf_counter()
+    if not isinstance(study, Study):
+        study = read_study(study)
+    result = StudyResult(study=study, inputs=load_inputs(study))
+    result.timings["read"] = time.perf_counter() - t0
+    bar = tqdm(STAGES.items(), desc=study.name, unit="stage", disable=not settings.progress)
+    for name, stage in bar:
+        bar.set_postfix_str(name)
+        t = time.perf_counter()
+        stage(result)
+        result.timings[name] = time.perf_counter() - t
+    log(
+        "stages: "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items())
+        + f"; {len(result.layers)} layers"
+    )
     return result
