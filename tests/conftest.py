@@ -7,6 +7,14 @@ from shapely.geometry import LineString, Point, Polygon
 from warmtegis.datasets import get_path
 
 
+@pytest.fixture(scope="session")
+def otterlo():
+    """The demo study run once per test session (a StudyResult; do not modify it)."""
+    from warmtegis import run_study
+
+    return run_study(get_path("otterlo/study.toml"))
+
+
 @pytest.fixture
 def data():
     """Return the path of a bundled data file."""

@@ -305,11 +305,6 @@ def test_route_network_needs_building_columns():
 
 
 # ------------------------------------------------------------------------------ real data
-@pytest.fixture(scope="module")
-def otterlo():
-    return wg.run_study(get_path("otterlo/study.toml"))
-
-
 def pipe_graph(pipes: gpd.GeoDataFrame) -> nx.Graph:
     xy = lambda p: tuple(np.round(p, 3))  # noqa: E731
     G = nx.Graph()

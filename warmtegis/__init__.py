@@ -4,6 +4,7 @@ Public API (re-exported here): the readers of :mod:`warmtegis.io`, the study fil
 the stages (corridors, routing, mini nets, costs), the pipeline and the error types.
 """
 
+from . import datasets, export, settings
 from ._errors import ConfigError, InputError, WarmtegisError
 from .boreholes import BoreholeParams, size_borefield, size_mini_nets
 from .clusters import MiniNetParams, MiniNets, classify_buildings, mini_net_candidates, shared_walls
@@ -27,6 +28,7 @@ from .costs import (
     price_pipes,
 )
 from .demand import DemandParams, heat_demand
+from .export import heat_density, to_folium, write_heat_density, write_map, write_summary
 from .io import (
     list_layers,
     parse_height_class,
@@ -75,8 +77,11 @@ __all__ = [
     "classify_buildings",
     "connect_buildings",
     "crown_diameter_from_height",
+    "datasets",
     "derive_centrelines",
+    "export",
     "heat_demand",
+    "heat_density",
     "list_layers",
     "load_cost_params",
     "load_inputs",
@@ -98,6 +103,7 @@ __all__ = [
     "road_surface",
     "route_network",
     "run_study",
+    "settings",
     "shared_walls",
     "simultaneity",
     "size_borefield",
@@ -106,7 +112,11 @@ __all__ = [
     "steiner_milp",
     "steiner_tree",
     "street_graph",
+    "to_folium",
     "write_geopackage",
+    "write_heat_density",
+    "write_map",
+    "write_summary",
 ]
 
 __version__ = "0.1.0"

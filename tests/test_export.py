@@ -1,0 +1,131 @@
+"""Outputs for people: heat-density raster, folium map (in a real browser), summary, notebooks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import nbformat
+import numpy as np
+import pytest
+import rasterio
+from nbclient import NotebookClient
+from shapely.geometry import box
+
+import warmtegis as wg
+from warmtegis._browser import find_chromium, headless_page
+from warmtegis.export import heat_density, summary_markdown, to_folium, write_map
+
+ROOT = Path(__file__).resolve().parents[1]
+CRS = "EPSG:28992"
+
+
+def test_heat_density_by_hand():
+    # 50 m cells (0.25 ha): two buildings in the cell (1000..1050, 2050..2100), one in the
+    # cell two columns right and one row down
+    b = gpd.GeoDataFrame(
+        {"heat_demand_gj": [40.0, 60.0, 25.0, np.nan]},
+        geometry=[
+            box(1010, 2060, 1020, 2070),
+            box(1030, 2080, 1040, 2090),
+            box(1110, 2010, 1120, 2020),
+            box(1500, 2500, 1510, 2510),  # no demand: ignored
+        ],
+        crs=CRS,
+    )
+    grid, transform = heat_density(b, cell_m=50)
+    assert (transform.c, transform.f, transform.a, transform.e) == (1000, 2100, 50, -50)
+    assert grid.shape == (2, 3)
+    assert grid[0, 0] == pytest.approx(100 / 0.25)  # 400 GJ/ha
+    assert grid[1, 2] == pytest.approx(25 / 0.25)
+    assert grid.sum() * 0.25 == pytest.approx(125.0)
+
+
+def test_heat_density_raster_of_otterlo(otterlo, tmp_path):
+    buildings = otterlo.layers["buildings"]
+    path = wg.write_heat_density(buildings, tmp_path / "heat.tif")
+    with rasterio.open(path) as r:
+        values = r.read(1)
+        assert r.crs.to_epsg() == 28992
+        assert r.res == (100.0, 100.0)
+        assert r.transform.c % 100 == 0 and r.transform.f % 100 == 0
+    # 100 m cells are 1 ha: the cells add up to the buildings' total demand
+    assert values.sum() == pytest.approx(buildings["heat_demand_gj"].sum(), rel=1e-6)
+    assert values.max() > 0
+
+
+def test_map_layers_and_popups(otterlo):
+    m = to_folium(otterlo, tiles=None)
+    html = m.get_root().render()
+    for name in (
+        "Free trench corridors",
+        "Bottlenecks",
+        "Heat network pipes (class, DN)",
+        "Mini-net groups",
+        "Buildings (mini net / heat network)",
+        "Streets: does the trench fit?",
+        "Obstacles (root zones, sewer clearances)",
+    ):
+        assert name in html
+    assert "free width (m)" in html and "blocked by" in html  # segment popup
+    assert "peak (kW)" in html and "DN" in html  # pipe popup
+    assert "investment per dwelling (EUR)" in html  # mini-net popup
+    assert "warmtegis-legend" in html
+    assert "tile.openstreetmap" not in html  # no tiles: renders offline
+
+
+def test_map_with_missing_assets_leaves_the_old_map(otterlo, tmp_path):
+    out = tmp_path / "map.html"
+    out.write_text("good map")
+    with pytest.raises(wg.InputError, match=r"leaflet\.js"):
+        write_map(otterlo, out, assets=tmp_path / "nowhere")
+    assert out.read_text() == "good map"
+    assert [p.name for p in tmp_path.iterdir()] == ["map.html"]
+
+
+def test_summary_markdown(otterlo):
+    md = summary_markdown(otterlo)
+    assert md.startswith("# warmtegis summary: otterlo")
+    assert "| pipes_secondary |" in md and "| MT_npv |" in md
+
+
+def leaflet_dist() -> Path | None:
+    path = os.environ.get("WARMTEGIS_LEAFLET_DIST")
+    return Path(path) if path and (Path(path) / "leaflet.js").is_file() else None
+
+
+def test_map_in_headless_chromium(otterlo, tmp_path):
+    if find_chromium() is None or leaflet_dist() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must provide chromium, chromedriver and WARMTEGIS_LEAFLET_DIST")
+        pytest.skip("needs Debian's chromium + chromium-driver and WARMTEGIS_LEAFLET_DIST")
+    from selenium.webdriver.common.by import By
+
+    html = write_map(otterlo, tmp_path / "otterlo.html", tiles=None, assets=leaflet_dist())
+    with headless_page(html) as page:
+        errors = [e for e in page.get_log("browser") if e["level"] == "SEVERE"]
+        assert errors == []
+        labels = [
+            el.text
+            for el in page.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-overlays label")
+        ]
+        assert "Heat network pipes (class, DN)" in labels
+        assert "Mini-net groups" in labels and "Bottlenecks" in labels
+        drawn = page.execute_script("return document.querySelectorAll('canvas').length")
+        assert drawn >= 1  # prefer_canvas: the vector layers are drawn on a canvas
+        assert page.find_element(By.ID, "warmtegis-legend").is_displayed()
+
+
+@pytest.mark.parametrize(
+    "notebook", sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb")), ids=str
+)
+def test_notebook_runs_top_to_bottom(notebook):
+    nb = nbformat.read(ROOT / "notebooks" / notebook, as_version=4)
+    NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
+    ).execute()
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    ]
+    assert errors == []
