@@ -93,19 +93,19 @@ def test_cli_run_writes_layers(study_dir, tmp_path):
 def test_cli_bad_input_exit_2_keeps_good_output(study_dir, tmp_path):
     out = tmp_path / "out.gpkg"
     runner = CliRunner()
-    assert (
-        runner.invoke(
-            main, ["-q", "run", str(study_dir / "study.toml"), "--out", str(out)]
-        ).exit_code
-        == 0
-    )
+    html = tmp_path / "out.html"
+    args = ["-q", "run", str(study_dir / "study.toml"), "--out", str(out), "--map", str(html)]
+    assert runner.invoke(main, args).exit_code == 0
     before = out.read_bytes()
+    outputs = [html, tmp_path / "out.heat_density.tif", tmp_path / "out.summary.md"]
+    kept = [p.read_bytes() for p in outputs]
     # break an input: the trees file becomes garbage
     (study_dir / "bgt_boom.gpkg").write_text("garbage")
-    res = runner.invoke(main, ["-q", "run", str(study_dir / "study.toml"), "--out", str(out)])
+    res = runner.invoke(main, args)
     assert res.exit_code == 2
     assert "bgt_boom.gpkg" in res.output and "Traceback" not in res.output
     assert out.read_bytes() == before
+    assert [p.read_bytes() for p in outputs] == kept
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")]
     # unknown key in the study file
     (study_dir / "study.toml").write_text((study_dir / "study.toml").read_text() + "\n[extra]\n")
@@ -124,5 +124,25 @@ def test_console_script_help():
 def test_demo_command(tmp_path):
     res = CliRunner().invoke(main, ["-q", "demo", "--out-dir", str(tmp_path)])
     assert res.exit_code == 0, res.output
-    assert (tmp_path / "otterlo.gpkg").is_file()
     assert "buildings" in res.output
+    # every layer of OUTPUTS.md, readable by pyogrio, with its required columns
+    gpkg = tmp_path / "otterlo.gpkg"
+    layers = dict(pyogrio.list_layers(gpkg))
+    required = {
+        "buildings": {"building_id", "dwellings", "heat_demand_gj", "mini_net_id", "connected"},
+        "road_segments": {"segment_id", "length_m", "road_width_m", "free_width_m", "passable"},
+        "obstacles": {"kind", "source_id", "buffer_m"},
+        "free_corridors": {"area_m2"},
+        "bottlenecks": {"segment_id", "reason", "length_m"},
+        "pipes": {"pipe_class", "length_m", "dn", "peak_kw", "dwellings_served", "cost_eur"},
+        "mini_nets": {"mini_net_id", "n_dwellings", "n_boreholes", "capex_per_dwelling_eur"},
+        "summary": {"key", "value", "unit"},
+    }
+    for layer, columns in required.items():
+        assert layer in layers
+        info = pyogrio.read_info(gpkg, layer=layer)
+        assert columns <= set(info["fields"]), layer
+        assert info["features"] > 0, layer
+    for name in ("otterlo.html", "otterlo.summary.csv", "otterlo.summary.md"):
+        assert (tmp_path / name).stat().st_size > 0
+    assert (tmp_path / "otterlo.heat_density.tif").is_file()
