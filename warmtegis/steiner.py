@@ -271,70 +271,87 @@ def _sph(g: _Graph, terminals: np.ndarray, root: int, w: np.ndarray | None = Non
 
 
 # ----------------------------------------------------------------------------- local search
-def _key_path_exchange(
-    g: _Graph, edges: np.ndarray, is_term: np.ndarray, root: int
-) -> tuple[np.ndarray, bool]:
-    """One pass of key-path exchange; returns the new tree and whether it got shorter."""
+@dataclass
+class _KeyTree:
+    """A tree rooted at the source, with its key paths.
+
+    Key nodes are the root, terminals and branch points; a key path runs from a key node up
+    to the next key node through plain degree-2 nodes and is named by its lower key node.
+    ``x`` lies in the subtree of ``y`` iff ``tin[y] <= tin[x] < tin[y] + size[y]``.
+    """
+
+    parent: np.ndarray  # parent node (-9999 for the root and nodes outside the tree)
+    tin: np.ndarray  # preorder position
+    size: np.ndarray  # subtree size
+    tdeg: np.ndarray  # degree in the tree
+    key: np.ndarray  # bool: key node
+    kparent: np.ndarray  # key node k -> upper key node of the key path below k
+    klen: np.ndarray  # key node k -> length of that key path
+    kpath_of: np.ndarray  # inner node -> its key path (lower key node), else -1
+    kdepth: np.ndarray  # depth in the tree of key nodes
+
+
+def _key_tree(g: _Graph, edges: np.ndarray, is_term: np.ndarray, root: int) -> _KeyTree:
     u, v = g.eu[edges], g.ev[edges]
-    tree_nodes = np.unique(np.r_[u, v])
-    if len(tree_nodes) < 3:
-        return edges, False
     tmat = sp.csr_array((np.ones(2 * len(edges)), (np.r_[u, v], np.r_[v, u])), shape=(g.n, g.n))
     order, parent = csgraph.depth_first_order(tmat, root, directed=False, return_predecessors=True)
     tdeg = np.bincount(np.r_[u, v], minlength=g.n)
-    # preorder positions and subtree sizes: x is in the subtree of y iff
-    # tin[y] <= tin[x] < tin[y] + size[y]
     tin = np.full(g.n, -1, np.int64)
     tin[order] = np.arange(len(order))
-    size = np.ones(g.n, np.int64)
     par = parent.tolist()
-    sz = size.tolist()
+    sz = np.ones(g.n, np.int64).tolist()
     for x in order[::-1].tolist():
-        p = par[x]
-        if p >= 0:
-            sz[p] += sz[x]
-    size = np.asarray(sz, np.int64)
-
-    # key nodes and key paths (each key path is named by its lower key node)
+        if par[x] >= 0:
+            sz[par[x]] += sz[x]
     key = (tdeg >= 3) | is_term.astype(bool)
     key[root] = True
     key_l = key.tolist()
-    kparent = np.full(g.n, -1, np.int64)  # upper key node of the key path below key node k
-    klen = np.zeros(g.n)  # length of that key path
-    kpath_of = np.full(g.n, -1, np.int64)  # inner node -> lower key node of its key path
-    kdepth = np.zeros(g.n, np.int64)
-    wpar = np.zeros(g.n)  # weight of the edge to the parent
+    wp = np.zeros(g.n)  # weight of the edge to the parent
     nonroot = order[1:]
-    wpar[nonroot] = g.w[g.edge_ids(nonroot.tolist(), parent[nonroot].tolist())]
-    kp, kl, kpo, kd = kparent.tolist(), klen.tolist(), kpath_of.tolist(), kdepth.tolist()
-    wp = wpar.tolist()
+    wp[nonroot] = g.w[g.edge_ids(nonroot.tolist(), parent[nonroot].tolist())]
+    wp = wp.tolist()
+    kp, kl = [-1] * g.n, [0.0] * g.n
+    kpo, kd = [-1] * g.n, [0] * g.n
     for x in order.tolist():  # preorder: a node's upper key node is known before the node
-        if x == root:
+        if x == root or not key_l[x]:
             continue
-        p = par[x]
-        if key_l[x]:
-            length = wp[x]
-            y = p
-            while not key_l[y]:
-                kpo[y] = x
-                length += wp[y]
-                y = par[y]
-            kp[x] = y
-            kl[x] = length
-            kd[x] = kd[y] + 1
-    kparent, klen, kpath_of, kdepth = (np.asarray(a) for a in (kp, kl, kpo, kd))
+        length, y = wp[x], par[x]
+        while not key_l[y]:
+            kpo[y] = x
+            length += wp[y]
+            y = par[y]
+        kp[x], kl[x], kd[x] = y, length, kd[y] + 1
+    return _KeyTree(
+        parent=parent,
+        tin=tin,
+        size=np.asarray(sz, np.int64),
+        tdeg=tdeg,
+        key=key,
+        kparent=np.asarray(kp, np.int64),
+        klen=np.asarray(kl),
+        kpath_of=np.asarray(kpo, np.int64),
+        kdepth=np.asarray(kd, np.int64),
+    )
 
-    # Voronoi regions of the tree's nodes and the cheapest boundary edge per pair of regions
+
+def _boundary(
+    g: _Graph, edges: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Voronoi regions of the tree's nodes; the cheapest boundary edge per pair of regions.
+
+    Returns the edges (cheapest first), their path costs, the two regions' tree nodes and
+    the Dijkstra predecessors (to walk a region back to its tree node); None when none.
+    """
+    tree_nodes = np.unique(np.r_[g.eu[edges], g.ev[edges]])
     dist, pred, src = csgraph.dijkstra(
         g.matrix, indices=tree_nodes, min_only=True, return_predecessors=True
     )
     a, b = src[g.eu], src[g.ev]
     in_tree_edge = np.zeros(g.m, bool)
     in_tree_edge[edges] = True
-    ok = (a >= 0) & (b >= 0) & (a != b) & ~in_tree_edge
-    cand = np.flatnonzero(ok)
+    cand = np.flatnonzero((a >= 0) & (b >= 0) & (a != b) & ~in_tree_edge)
     if not len(cand):
-        return edges, False
+        return None
     cost = dist[g.eu[cand]] + g.w[cand] + dist[g.ev[cand]]
     lo, hi = np.minimum(a[cand], b[cand]), np.maximum(a[cand], b[cand])
     o = np.lexsort((cost, hi, lo))
@@ -342,25 +359,33 @@ def _key_path_exchange(
     cand, cost = cand[o][first], cost[o][first]
     o = np.argsort(cost, kind="stable")
     cand, cost = cand[o], cost[o]
-    ca, cb = a[cand], b[cand]
+    return cand, cost, a[cand], b[cand], pred
 
-    # position of a region's base in the key-path tree; an inner node of key path (u..v)
-    # sits at v seen from v's subtree and at u otherwise, and cannot replace its own path
+
+def _cheapest_crossings(
+    kt: _KeyTree, ca: np.ndarray, cb: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[int, int]]:
+    """Find the cheapest boundary edge across each key path.
+
+    A region's tree node sits in the key-path tree at itself when it is a key node; an
+    inner node of key path (u..v) sits at v seen from v's subtree and at u otherwise, and
+    cannot replace its own path. The key-tree paths are painted cheapest edge first,
+    painted stretches skipped with a union-find. Returns the positions and own key paths of
+    both ends of every edge, and key path -> index of its cheapest edge.
+    """
+
     def position(x: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        kpx = kpath_of[x]
+        kpx = kt.kpath_of[x]
         inner = kpx >= 0
         lower = np.where(inner, kpx, x)
-        below = (tin[other] >= tin[lower]) & (tin[other] < tin[lower] + size[lower])
-        pos = np.where(inner & ~below, kparent[np.maximum(kpx, 0)], lower)
+        below = (kt.tin[other] >= kt.tin[lower]) & (kt.tin[other] < kt.tin[lower] + kt.size[lower])
+        pos = np.where(inner & ~below, kt.kparent[np.maximum(kpx, 0)], lower)
         return pos, np.where(inner, kpx, -1)
 
     pa, xa = position(ca, cb)
     pb, xb = position(cb, ca)
     same = (xa >= 0) & (xa == xb)
-
-    # cheapest edge across each key path: paint the key-tree paths, cheapest edge first,
-    # skipping painted stretches with a union-find
-    up = np.arange(g.n).tolist()
+    up = np.arange(len(kt.key)).tolist()
 
     def find(x: int) -> int:
         r = x
@@ -371,7 +396,7 @@ def _key_path_exchange(
         return r
 
     best: dict[int, int] = {}
-    kp, kd = kparent.tolist(), kdepth.tolist()
+    kp, kd = kt.kparent.tolist(), kt.kdepth.tolist()
     for i, (x, y, ex1, ex2, s) in enumerate(
         zip(pa.tolist(), pb.tolist(), xa.tolist(), xb.tolist(), same.tolist(), strict=True)
     ):
@@ -385,21 +410,40 @@ def _key_path_exchange(
                 best[x] = i
                 up[x] = kp[x]
             x = find(kp[x])
+    return pa, pb, xa, xb, best
 
-    # moves: key-path exchange (remove one key path, add its cheapest crossing edge) and
-    # key-vertex elimination (remove a Steiner branch point with its key paths and rejoin
-    # the parts by the cheapest crossing edges of those paths, Kruskal over the parts)
+
+def _key_path_exchange(
+    g: _Graph, edges: np.ndarray, is_term: np.ndarray, root: int
+) -> tuple[np.ndarray, bool]:
+    """One pass of key-path exchange and key-vertex elimination.
+
+    Moves: key-path exchange (remove one key path, add its cheapest crossing edge) and
+    key-vertex elimination (remove a Steiner branch point with its key paths and rejoin the
+    parts by the cheapest crossing edges of those paths, Kruskal over the parts). Moves are
+    made largest gain first while they stay independent: no move removes a key path that
+    another's new edges rely on. Returns the new tree and whether it got shorter.
+    """
+    if len(np.unique(np.r_[g.eu[edges], g.ev[edges]])) < 3:
+        return edges, False
+    kt = _key_tree(g, edges, is_term, root)
+    found = _boundary(g, edges)
+    if found is None:
+        return edges, False
+    cand, cost, ca, cb, pred = found
+    pa, pb, xa, xb, best = _cheapest_crossings(kt, ca, cb)
     moves: list[tuple[float, list[int], list[int]]] = []  # (gain, removed key paths, edges)
     for k, i in best.items():
-        if klen[k] - cost[i] > 1e-7:
-            moves.append((klen[k] - cost[i], [k], [i]))
+        if kt.klen[k] - cost[i] > 1e-7:
+            moves.append((kt.klen[k] - cost[i], [k], [i]))
     kids: dict[int, list[int]] = {}
-    for k in np.flatnonzero(kparent >= 0).tolist():
+    kp, kd = kt.kparent.tolist(), kt.kdepth.tolist()
+    for k in np.flatnonzero(kt.kparent >= 0).tolist():
         kids.setdefault(kp[k], []).append(k)
     for s_, ch in kids.items():
-        if is_term[s_] or s_ == root or tdeg[s_] < 3 or len(ch) != tdeg[s_] - 1:
+        if is_term[s_] or s_ == root or kt.tdeg[s_] < 3 or len(ch) != kt.tdeg[s_] - 1:
             continue
-        moves.extend(_eliminate(s_, ch, best, ca, cb, cost, tin, size, kpath_of, klen))
+        moves.extend(_eliminate(s_, ch, best, ca, cb, cost, kt))
     if not moves:
         return edges, False
     moves.sort(key=lambda mv: -mv[0])
@@ -418,7 +462,7 @@ def _key_path_exchange(
             continue
         removed.update(gone)
         protected |= path
-        for i in chosen:
+        for i in chosen:  # the new edge and the paths from its ends back to their regions
             e = int(cand[i])
             for x in (int(g.eu[e]), int(g.ev[e])):
                 while pred[x] >= 0:
@@ -428,11 +472,11 @@ def _key_path_exchange(
             add_u.append(int(g.eu[e]))
             add_v.append(int(g.ev[e]))
     # drop the tree edges of the removed key paths: edges whose lower end (child) belongs to it
-    child = np.where(parent[u] == v, u, v)
-    lower_key = np.where(key[child], child, kpath_of[child])
+    u, v = g.eu[edges], g.ev[edges]
+    child = np.where(kt.parent[u] == v, u, v)
+    lower_key = np.where(kt.key[child], child, kt.kpath_of[child])
     keep = ~np.isin(lower_key, list(removed))
-    new = np.r_[edges[keep], g.edge_ids(add_u, add_v)]
-    new = _mst_prune(g, new, is_term)
+    new = _mst_prune(g, np.r_[edges[keep], g.edge_ids(add_u, add_v)], is_term)
     if not _spans(g, new, is_term):  # defensive: never return a broken tree
         return edges, False
     return (new, True) if g.length(new) < g.length(edges) - 1e-7 else (edges, False)
@@ -455,12 +499,10 @@ def _eliminate(
     ca: np.ndarray,
     cb: np.ndarray,
     cost: np.ndarray,
-    tin: np.ndarray,
-    size: np.ndarray,
-    kpath_of: np.ndarray,
-    klen: np.ndarray,
+    kt: _KeyTree,
 ) -> list[tuple[float, list[int], list[int]]]:
     """Key-vertex elimination of Steiner branch point `s` with child key nodes `kids`."""
+    tin, size, kpath_of, klen = kt.tin, kt.size, kt.kpath_of, kt.klen
 
     def part(x: int) -> int:
         if tin[s] <= tin[x] < tin[s] + size[s]:
