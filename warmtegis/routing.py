@@ -115,6 +115,8 @@ class RoutingParams:
     milp_max_terminals : int
         Also solve exactly (MILP) and report the gap when there are at most this many
         connection points. Default 60.
+    milp_time_limit_s : float
+        Seconds HiGHS may take; an unfinished MILP reports no gap. Default 20.
     full_load_hours : float
         Annual demand / peak load of a dwelling (h). Default 1,800 (as the borehole sizing).
     primary_min_kw : float
@@ -146,6 +148,7 @@ class RoutingParams:
         default="improved", metadata={"choices": ("improved", "sph", "mehlhorn", "kou")}
     )
     milp_max_terminals: int = 60
+    milp_time_limit_s: float = field(default=20.0, metadata={"min": 0.1})
     full_load_hours: float = field(default=1800.0, metadata={"min": 1.0})
     primary_min_kw: float = 700.0
     supply_temp_c: float = 70.0
@@ -857,7 +860,7 @@ def route_network(
     result = steiner_tree(G, terminals, root=source_node, method=p.method)
     milp = None
     if len(terminals) <= p.milp_max_terminals:
-        milp = steiner_milp(G, terminals, root=source_node)
+        milp = steiner_milp(G, terminals, root=source_node, time_limit=p.milp_time_limit_s)
     rows = [d["row"] for *_, d in result.tree.edges(data=True)]
     trunk = size_pipes(edges.loc[rows], node_dw, node_kw, source_node, p)
     trunk = trunk.assign(building_id=pd.NA)
