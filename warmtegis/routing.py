@@ -43,7 +43,7 @@ from scipy.sparse import coo_array, csgraph
 from . import settings
 from ._errors import ConfigError, InputError
 from ._log import log
-from .costs import CostParams, business_case, load_cost_params, price_pipes
+from .costs import BusinessCase, CostParams, business_case, load_cost_params, price_pipes
 from .params import register
 from .steiner import SteinerResult, steiner_milp, steiner_tree
 
@@ -399,6 +399,7 @@ def _split_edges(
     share a node. Vectorised: the vertices of all cut edges and the cut points are sorted
     along each edge and regrouped into pieces.
     """
+    edges = edges.reset_index(drop=True)  # `edge` holds positions
     lengths = edges["length_m"].to_numpy()
     d = np.clip(dist, 0.0, lengths[edge])
     at_start, at_end = d < 0.01, d > lengths[edge] - 0.01
@@ -748,7 +749,7 @@ class Network:
     steiner: SteinerResult
     milp: SteinerResult | None
     params: RoutingParams
-    business_case: object | None = None
+    business_case: BusinessCase | None = None
     source_node: int = -1
     graph: nx.Graph | None = field(default=None, repr=False)
     terminals: list[int] = field(default_factory=list, repr=False)
@@ -987,7 +988,7 @@ def _business_case(
     units: np.ndarray,
     costs: CostParams,
     extra_pipes_eur: float,
-) -> object:
+) -> BusinessCase:
     """MT/ZLT business case on the routed lengths and the connected buildings.
 
     Connections per type are the connected dwellings (a non-residential building is one)
