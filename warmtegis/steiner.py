@@ -667,6 +667,16 @@ def steiner_milp(
 
 
 # ----------------------------------------------------------------------------- entry point
+def _networkx_tree(
+    g: _Graph, G: nx.Graph, terms: np.ndarray, weight: str, method: str
+) -> np.ndarray:
+    """Edge ids of networkx's Mehlhorn or Kou approximation on `G`."""
+    T = nx.algorithms.approximation.steiner_tree(
+        G, [g.nodes[t] for t in terms], weight=weight, method=method
+    )
+    return g.edge_ids([g.index[x] for x, _ in T.edges()], [g.index[y] for _, y in T.edges()])
+
+
 def _terminals(
     g: _Graph, terminals: Iterable[Hashable], root: Hashable | None
 ) -> tuple[np.ndarray, int]:
@@ -742,20 +752,14 @@ def steiner_tree(
         restarts = min(20, 20000 // len(terms))
     is_term = _term_mask(g, terms)
     if method in ("mehlhorn", "kou"):
-        T = nx.algorithms.approximation.steiner_tree(
-            G, [g.nodes[t] for t in terms], weight=weight, method=method
-        )
-        edges = g.edge_ids([g.index[x] for x, _ in T.edges()], [g.index[y] for _, y in T.edges()])
+        edges = _networkx_tree(g, G, terms, weight, method)
         return SteinerResult(g.subgraph(G, edges), g.length(edges), method)
     if method == "sph":
         edges = _prune(g, _sph(g, terms, r), is_term)
         return SteinerResult(g.subgraph(G, edges), g.length(edges), method)
-    mehlhorn = steiner_tree(G, terminals, root=root, method="mehlhorn", weight=weight).tree
     starts = {
         "sph": _sph(g, terms, r),
-        "mehlhorn": g.edge_ids(
-            [g.index[x] for x, _ in mehlhorn.edges()], [g.index[y] for _, y in mehlhorn.edges()]
-        ),
+        "mehlhorn": _networkx_tree(g, G, terms, weight, "mehlhorn"),
     }
     results = []
     for name, start in starts.items():
