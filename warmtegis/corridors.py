@@ -35,9 +35,11 @@ import pandas as pd
 import shapely
 from shapely.ops import substring
 
+from . import _transects as _tx
 from . import settings
 from ._errors import InputError
 from ._log import log
+from ._transects import Intervals, Transects
 from .params import register
 
 __all__ = [
@@ -462,133 +464,29 @@ def _stations(lines: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray
     return seg, (k + 0.5) * step[seg], step[seg]
 
 
-def _transects(
-    lines: np.ndarray, seg: np.ndarray, dist: np.ndarray, half: np.ndarray
-) -> np.ndarray:
+def _transects(lines: np.ndarray, seg: np.ndarray, dist: np.ndarray, half: np.ndarray) -> Transects:
     """Perpendicular cross-sections of half-length `half` at the stations."""
     length = shapely.length(lines)[seg]
     d = 0.25
     a = shapely.line_interpolate_point(lines[seg], np.clip(dist - d, 0, length))
     b = shapely.line_interpolate_point(lines[seg], np.clip(dist + d, 0, length))
-    centre = shapely.line_interpolate_point(lines[seg], dist)
+    centre = shapely.get_coordinates(shapely.line_interpolate_point(lines[seg], dist))
     ab = shapely.get_coordinates(b) - shapely.get_coordinates(a)
     norm = np.hypot(ab[:, 0], ab[:, 1])
     norm[norm == 0] = 1.0
-    nx, ny = -ab[:, 1] / norm, ab[:, 0] / norm
-    c = shapely.get_coordinates(centre)
-    coords = np.stack(
-        [
-            np.column_stack([c[:, 0] - nx * half, c[:, 1] - ny * half]),
-            np.column_stack([c[:, 0] + nx * half, c[:, 1] + ny * half]),
-        ],
-        axis=1,
-    )
-    return shapely.linestrings(coords)
+    normal = np.column_stack([-ab[:, 1] / norm, ab[:, 0] / norm])
+    return Transects(centre - normal * half[:, None], normal, 2 * half)
 
 
-def _subdivide(geom: shapely.Geometry, max_vertices: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """Cut a large (multi)polygon into pieces of at most `max_vertices` vertices.
-
-    Like PostGIS ``ST_Subdivide``: set operations of many small geometries with one large
-    polygon cost O(vertices) each; against small pieces found with an STRtree they are
-    cheap. Returns the pieces and, per piece, the index of the part of `geom` it came from.
-    """
-    parts = shapely.get_parts(geom)
-    pieces: list[shapely.Geometry] = []
-    owner: list[int] = []
-    stack = [(g, i) for i, g in enumerate(parts)]
-    while stack:
-        g, i = stack.pop()
-        if g.is_empty:
-            continue
-        if shapely.get_num_coordinates(g) <= max_vertices:
-            pieces.append(g)
-            owner.append(i)
-            continue
-        xmin, ymin, xmax, ymax = g.bounds
-        if xmax - xmin >= ymax - ymin:
-            mid = (xmin + xmax) / 2
-            halves = (
-                shapely.clip_by_rect(g, xmin, ymin, mid, ymax),
-                shapely.clip_by_rect(g, mid, ymin, xmax, ymax),
-            )
-        else:
-            mid = (ymin + ymax) / 2
-            halves = (
-                shapely.clip_by_rect(g, xmin, ymin, xmax, mid),
-                shapely.clip_by_rect(g, xmin, mid, xmax, ymax),
-            )
-        stack.extend((h, i) for h in halves)
-    return np.array(pieces, dtype=object), np.array(owner, dtype=int)
-
-
-def _intervals(transects: np.ndarray, geom: shapely.Geometry) -> pd.DataFrame:
-    """Pieces of each transect inside `geom`, as intervals [t0, t1] (m along the transect).
-
-    Columns ``transect``, ``t0``, ``t1``, ``part`` (the part of `geom` the piece lies in).
-    """
-    pieces, owner = _subdivide(geom)
-    if len(pieces) == 0:
-        return pd.DataFrame(
-            {
-                "transect": np.array([], int),
-                "t0": np.array([], float),
-                "t1": np.array([], float),
-                "part": np.array([], int),
-            }
-        )
-    tr_idx, pc_idx = shapely.STRtree(pieces).query(transects, predicate="intersects")
-    cut = shapely.intersection(transects[tr_idx], pieces[pc_idx])
-    lines, k = shapely.get_parts(cut, return_index=True)
-    is_line = shapely.get_type_id(lines) == 1
-    lines, k = lines[is_line], k[is_line]
-    tr = tr_idx[k]
-    a = shapely.line_locate_point(transects[tr], shapely.get_point(lines, 0))
-    b = shapely.line_locate_point(transects[tr], shapely.get_point(lines, -1))
-    return pd.DataFrame(
-        {"transect": tr, "t0": np.minimum(a, b), "t1": np.maximum(a, b), "part": owner[pc_idx[k]]}
-    )
-
-
-def _merge(iv: pd.DataFrame, eps: float = 1e-6) -> pd.DataFrame:
-    """Merge touching or overlapping intervals per transect."""
-    if len(iv) == 0:
-        return iv[["transect", "t0", "t1"]]
-    iv = iv.sort_values(["transect", "t0"]).reset_index(drop=True)
-    reach = iv.groupby("transect")["t1"].cummax()
-    prev = reach.groupby(iv["transect"]).shift()
-    new = prev.isna() | (iv["t0"] > prev + eps)
-    grp = new.cumsum()
-    return (
-        iv.groupby(grp)
-        .agg(transect=("transect", "first"), t0=("t0", "min"), t1=("t1", "max"))
-        .reset_index(drop=True)
-    )
-
-
-def _sections(n: int, half: np.ndarray, surface_iv: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Per transect, the merged surface interval containing (or nearest) its centre."""
-    a = np.full(n, np.nan)
-    b = np.full(n, np.nan)
-    merged = _merge(surface_iv)
-    if len(merged) == 0:
-        return a, b
-    centre = half[merged["transect"].to_numpy()]
-    gap = np.maximum(0, np.maximum(merged["t0"] - centre, centre - merged["t1"]))
-    merged = merged.assign(gap=gap.to_numpy()).sort_values(["transect", "gap"])
-    best = merged.drop_duplicates("transect")
-    a[best["transect"].to_numpy()] = best["t0"].to_numpy()
-    b[best["transect"].to_numpy()] = best["t1"].to_numpy()
-    return a, b
-
-
-def _clip(iv: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> pd.DataFrame:
-    """Intervals cut to their transect's section [a, b]; empty ones dropped."""
-    t = iv["transect"].to_numpy()
-    t0 = np.maximum(iv["t0"].to_numpy(), a[t])
-    t1 = np.minimum(iv["t1"].to_numpy(), b[t])
-    keep = t1 > t0
-    return iv.loc[keep].assign(t0=t0[keep], t1=t1[keep])
+def _sections(t: Transects, surface: Intervals) -> Intervals:
+    """Per transect, the dissolved surface interval containing (or nearest) its centre."""
+    if len(surface.tr) == 0:
+        return surface
+    centre = t.length[surface.tr] / 2
+    gap = np.maximum(0, np.maximum(surface.t0 - centre, centre - surface.t1))
+    order = np.lexsort((gap, surface.tr))
+    first = order[np.r_[True, surface.tr[order][1:] != surface.tr[order][:-1]]]
+    return surface.take(first)
 
 
 # --------------------------------------------------------------------------- main analysis
@@ -644,72 +542,51 @@ def analyse_corridors(
 
     obstacles = obstacle_zones(sewers=sewers, trees=trees, extra=extra, params=p)
     surf_union = shapely.union_all(surface.geometry.values)
-    shapely.prepare(surf_union)
     # only obstacles touching the surface matter
     if len(obstacles):
-        hit = shapely.intersects(obstacles.geometry.values, surf_union)
-        obstacles = obstacles.loc[hit].reset_index(drop=True)
-    by_kind = {k: shapely.union_all(g.geometry.values) for k, g in obstacles.groupby("kind")}
-    obst_union = shapely.union_all(list(by_kind.values())) if by_kind else shapely.Polygon()
+        hit = shapely.STRtree(obstacles.geometry.values).query(
+            shapely.get_parts(surf_union), predicate="intersects"
+        )[1]
+        obstacles = obstacles.iloc[np.unique(hit)].reset_index(drop=True)
+    obst_union = (
+        shapely.union_all(obstacles.geometry.values) if len(obstacles) else shapely.Polygon()
+    )
     free = shapely.difference(surf_union, obst_union)
-    eroded = shapely.buffer(free, -w / 2, quad_segs=8)
 
-    # stations and cross-sections, worked in 1D along each transect
+    # stations and cross-sections, worked in 1D along each transect (see _transects)
     seg, dist, step = _stations(lines, p.station_spacing_m)
-    half_st = half[seg]
     # a trench has a round end of radius w/2: stations closer than that to a segment end are
     # checked at w/2 from the end (or at the middle of segments shorter than w)
     length = shapely.length(lines)[seg]
     at = np.where(length > w, np.clip(dist, w / 2 + 1e-3, length - w / 2 - 1e-3), length / 2)
-    transects = _transects(lines, seg, at, half_st)
+    tr = _transects(lines, seg, at, half[seg])
     n_st = len(seg)
-    a, b = _sections(n_st, half_st, _intervals(transects, surf_union))
-    has_section = ~np.isnan(a)
-    a, b = np.nan_to_num(a, nan=0.0), np.nan_to_num(b, nan=0.0)
-    section_len = b - a
-    free_iv = _merge(_clip(_intervals(transects, free), a, b))
-    widest = np.zeros(n_st)
-    if len(free_iv):
-        np.maximum.at(
-            widest, free_iv["transect"].to_numpy(), (free_iv["t1"] - free_iv["t0"]).to_numpy()
-        )
-    eroded_iv = _clip(_intervals(transects, eroded), a, b)
-    ok = np.zeros(n_st, bool)
-    ok[eroded_iv["transect"].to_numpy()] = True
-    ok &= has_section
-    sections = shapely.line_interpolate_point(transects, a)
-    sections = shapely.linestrings(
-        np.stack(
-            [
-                shapely.get_coordinates(sections),
-                shapely.get_coordinates(shapely.line_interpolate_point(transects, b)),
-            ],
-            axis=1,
-        )
-    )
-
-    # continuity: one connected piece of the eroded free space must reach every station
+    surf_edges = _tx.Edges([surf_union], reach=w / 2)
+    section = _sections(tr, _tx.merge(_tx.inside(tr, surf_edges)))
+    has_section = section.present(n_st)
+    section_len = np.zeros(n_st)
+    section_len[section.tr] = section.t1 - section.t0
+    polys = _tx.Edges(obstacles.geometry.values, reach=w / 2)
+    # from here on only the road section of each transect matters
+    part = tr.sub(section.tr, section.t0, section.t1)
+    in_obstacle = _tx.inside(part, polys).lift(section.tr, section.t0)
+    widest = _tx.difference(section, in_obstacle).longest(n_st)
+    # the trench centre may lie where a disc of radius w/2 fits: the section eroded from the
+    # surface edges, minus the obstacle zones dilated by w/2 (owner = obstacle row)
+    near_edge = _tx.near(part, surf_edges, w / 2).lift(section.tr, section.t0)
+    eroded_surface = _tx.difference(section, near_edge)
+    near_obstacle = _tx.near(part, polys, w / 2).lift(section.tr, section.t0)
+    dilated = _tx.Intervals.concat(in_obstacle, near_obstacle)
+    eroded = _tx.difference(eroded_surface, dilated)
+    ok = eroded.present(n_st)
     n_stations = np.bincount(seg, minlength=len(lines))
-    if len(eroded_iv):
-        pairs = pd.DataFrame(
-            {
-                "segment": seg[eroded_iv["transect"].to_numpy()],
-                "part": eroded_iv["part"].to_numpy(),
-                "station": eroded_iv["transect"].to_numpy(),
-            }
-        )
-        reach = pairs.groupby(["segment", "part"])["station"].nunique().groupby(level=0).max()
-        continuous = reach.reindex(range(len(lines)), fill_value=0).to_numpy() == n_stations
-    else:
-        continuous = np.zeros(len(lines), bool)
+    continuous = _continuous(eroded, seg, n_stations)
 
     # causes of blocked stations
-    cause = np.full(n_st, "", dtype=object)
     blocked = ~ok
-    if blocked.any():
-        cause[blocked] = _causes(
-            sections[blocked], has_section[blocked], transects[blocked], surf_union, by_kind, w
-        )
+    kind = obstacles["kind"].to_numpy(object)
+    cause = np.full(n_st, "", dtype=object)
+    cause[blocked] = _causes(blocked, has_section, eroded_surface, dilated, kind)
 
     # per segment
     blocked_len = np.bincount(seg, weights=blocked * step, minlength=len(lines))
@@ -733,21 +610,21 @@ def analyse_corridors(
             .to_numpy(float),
             "passable": (blocked_len == 0) & continuous,
             "blocked_length_m": blocked_len,
-            "blocked_by": _segment_cause(seg, cause, step, len(lines)),
+            "blocked_by": _dominant(seg, cause, step, len(lines)),
         },
         geometry=lines,
         crs=settings.crs,
     )
     # blocked nowhere but no continuous piece: report as blocked by the obstacles present
     gap = ~out["passable"] & (out["blocked_length_m"] == 0)
-    out.loc[gap, "blocked_by"] = (
-        "tree+sewer" if len(by_kind) > 1 else (next(iter(by_kind), "narrow"))
-    )
+    present = sorted(set(kind))
+    out.loc[gap, "blocked_by"] = "tree+sewer" if len(present) > 1 else next(iter(present), "narrow")
     for col in ("node_from", "node_to", "road_type"):
         if col in segments:
             out[col] = segments[col].to_numpy()
 
-    bottlenecks = _bottlenecks(out, seg, dist, blocked, cause, step, transects, obstacles)
+    trees_at = _trees_in_sections(section, dilated, kind == "tree")
+    bottlenecks = _bottlenecks(out, seg, dist, blocked, cause, step, trees_at)
     free_corridors = _free_corridors(surface, segments, obst_union, free, is_surface)
     log(
         f"corridors: {len(out)} segments, {out['length_m'].sum() / 1000:.1f} km, "
@@ -764,56 +641,102 @@ def analyse_corridors(
     )
 
 
+def _continuous(eroded: _tx.Intervals, seg: np.ndarray, n_stations: np.ndarray) -> np.ndarray:
+    """Per segment: one connected piece of the eroded free space reaches all its stations.
+
+    Pieces are the eroded intervals linked where they overlap across consecutive stations of
+    a segment (1 m apart by default: the trench centre can move straight from one to the
+    next); a segment is continuous when one linked group has an interval at every station.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(n_stations)
+    m = len(eroded.tr)
+    if m == 0:
+        return np.zeros(n, bool)
+    iv = pd.DataFrame({"tr": eroded.tr, "t0": eroded.t0, "t1": eroded.t1, "id": np.arange(m)})
+    nxt = iv.assign(tr=iv["tr"] - 1)
+    pairs = iv.merge(nxt, on="tr", suffixes=("", "_n"))
+    same = seg[pairs["tr"].to_numpy()] == seg[np.minimum(pairs["tr"].to_numpy() + 1, len(seg) - 1)]
+    link = (
+        same & (pairs["t0"] <= pairs["t1_n"]).to_numpy() & (pairs["t0_n"] <= pairs["t1"]).to_numpy()
+    )
+    graph = coo_matrix(
+        (np.ones(int(link.sum())), (pairs["id"].to_numpy()[link], pairs["id_n"].to_numpy()[link])),
+        shape=(m, m),
+    )
+    _, label = connected_components(graph, directed=False)
+    reach = (
+        pd.DataFrame({"seg": seg[eroded.tr], "label": label, "tr": eroded.tr})
+        .drop_duplicates()
+        .groupby(["seg", "label"])
+        .size()
+        .groupby(level=0)
+        .max()
+    )
+    return reach.reindex(range(n), fill_value=0).to_numpy() == n_stations
+
+
 def _causes(
-    sections: np.ndarray,
-    has: np.ndarray,
-    transects: np.ndarray,
-    surface: shapely.Geometry,
-    by_kind: dict[str, shapely.Geometry],
-    w: float,
+    blocked: np.ndarray,
+    has_section: np.ndarray,
+    eroded_surface: _tx.Intervals,
+    dilated: _tx.Intervals,
+    kind: np.ndarray,
 ) -> np.ndarray:
     """Cause of each blocked station: which obstacle kinds, removed, would let the trench pass."""
-    cause = np.full(len(sections), "narrow", dtype=object)
-    if not has.any():
-        return cause
-    # work only around the blocked stations (erosions of a small clip are cheap)
-    clip = shapely.union_all(shapely.buffer(transects[has], 2 * w, cap_style="flat"))
-    surf = shapely.intersection(surface, clip)
-    kinds = {k: shapely.intersection(g, clip) for k, g in by_kind.items()}
+    n = len(blocked)
+    surf = eroded_surface.take(blocked[eroded_surface.tr])
+    obst = dilated.take(blocked[dilated.tr])
+    kinds = set(kind[obst.owner])
 
     def passes(without: set[str]) -> np.ndarray:
-        rest = [g for k, g in kinds.items() if k not in without]
-        free = shapely.difference(surf, shapely.union_all(rest)) if rest else surf
-        eroded = shapely.buffer(free, -w / 2, quad_segs=8)
-        shapely.prepare(eroded)
-        return shapely.intersects(sections[has], eroded)
+        rest = obst.take(~np.isin(kind[obst.owner], list(without)))
+        return _tx.difference(surf, rest).present(n)[blocked]
 
-    bare = passes(set(kinds))
-    no_tree = passes({"tree"}) if "tree" in kinds else np.zeros(has.sum(), bool)
-    no_sewer = passes({"sewer"}) if "sewer" in kinds else np.zeros(has.sum(), bool)
-    others = sorted(set(kinds) - {"tree", "sewer"})
+    bare = surf.present(n)[blocked]
+    no_tree = passes({"tree"}) if "tree" in kinds else np.zeros(blocked.sum(), bool)
+    no_sewer = passes({"sewer"}) if "sewer" in kinds else np.zeros(blocked.sum(), bool)
+    others = sorted(kinds - {"tree", "sewer"})
     both = passes({"tree", "sewer"}) if others else bare
     label = np.select(
         [~bare, no_tree & ~no_sewer, no_sewer & ~no_tree, both],
         ["narrow", "tree", "sewer", "tree+sewer"],
         default="+".join(others) if others else "tree+sewer",
     )
-    cause[has] = label
-    return cause
+    return np.where(has_section[blocked], label, "narrow")
 
 
-def _segment_cause(seg: np.ndarray, cause: np.ndarray, step: np.ndarray, n: int) -> np.ndarray:
-    """Per segment, the cause with the longest blocked length ('' when nothing is blocked)."""
+def _dominant(group: np.ndarray, cause: np.ndarray, weight: np.ndarray, n: int) -> np.ndarray:
+    """Per group 0..n-1, the cause with the largest total weight ('' for groups without one).
+
+    Ties go to the alphabetically first cause.
+    """
     out = np.full(n, "", dtype=object)
     mask = cause != ""
     if not mask.any():
         return out
-    frame = pd.DataFrame({"seg": seg[mask], "cause": cause[mask], "len": step[mask]})
-    tot = frame.groupby(["seg", "cause"])["len"].sum().reset_index()
-    tot = tot.sort_values(["seg", "len", "cause"], ascending=[True, False, True])
-    top = tot.drop_duplicates("seg")
-    out[top["seg"].to_numpy()] = top["cause"].to_numpy()
+    frame = pd.DataFrame({"g": group[mask], "cause": cause[mask], "w": weight[mask]})
+    tot = frame.groupby(["g", "cause"])["w"].sum().reset_index()
+    tot = tot.sort_values(["g", "w", "cause"], ascending=[True, False, True])
+    top = tot.drop_duplicates("g")
+    out[top["g"].to_numpy()] = top["cause"].to_numpy()
     return out
+
+
+def _trees_in_sections(
+    section: Intervals, dilated: Intervals, is_tree: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(station, tree obstacle row) pairs where a dilated root zone reaches the road section."""
+    iv = dilated.take(is_tree[dilated.owner]) if len(is_tree) else dilated
+    a = np.full(int(section.tr.max(initial=-1)) + 1, np.nan)
+    b = np.full_like(a, np.nan)
+    a[section.tr], b[section.tr] = section.t0, section.t1
+    st = iv.tr[iv.tr < len(a)]
+    iv = iv.take(iv.tr < len(a))
+    hit = (iv.t1 > a[st]) & (iv.t0 < b[st])
+    return iv.tr[hit], iv.owner[hit]
 
 
 def _bottlenecks(
@@ -823,59 +746,43 @@ def _bottlenecks(
     blocked: np.ndarray,
     cause: np.ndarray,
     step: np.ndarray,
-    transects: np.ndarray,
-    obstacles: gpd.GeoDataFrame,
+    trees_at: tuple[np.ndarray, np.ndarray],
 ) -> gpd.GeoDataFrame:
-    """Turn runs of consecutive blocked stations into stretches with reason and tree count."""
+    """Turn runs of consecutive blocked stations into stretches with reason and tree count.
+
+    `trees_at` pairs stations with the trees whose root zone (dilated by half the trench
+    width) reaches the station's road section: those are the trees involved.
+    """
     cols = ["segment_id", "reason", "length_m", "n_trees"]
     if not blocked.any():
         return _empty(cols)
     idx = np.flatnonzero(blocked)
     new_run = np.r_[True, (np.diff(idx) != 1) | (seg[idx][1:] != seg[idx][:-1])]
     run = np.cumsum(new_run) - 1
-    frame = pd.DataFrame(
-        {
-            "run": run,
-            "seg": seg[idx],
-            "d": dist[idx],
-            "step": step[idx],
-            "cause": cause[idx],
-            "station": idx,
-        }
-    )
-    g = frame.groupby("run")
-    runs = pd.DataFrame(
-        {
-            "seg": g["seg"].first(),
-            "start": g["d"].min() - g["step"].first() / 2,
-            "end": g["d"].max() + g["step"].first() / 2,
-            "length_m": g["step"].sum(),
-            "reason": g["cause"].agg(lambda c: c.value_counts().index[0]),
-        }
-    )
-    lines = segments.geometry.values[runs["seg"].to_numpy()]
+    n_runs = int(run[-1]) + 1
+    first = np.flatnonzero(new_run)
+    last = np.r_[first[1:], len(idx)] - 1
+    start = dist[idx][first] - step[idx][first] / 2
+    end = dist[idx][last] + step[idx][last] / 2
+    run_seg = seg[idx][first]
+    lines = segments.geometry.values[run_seg]
     geoms = np.array(
-        [
-            substring(line, s, e)
-            for line, s, e in zip(lines, runs["start"], runs["end"], strict=True)
-        ],
+        [substring(line, s, e) for line, s, e in zip(lines, start, end, strict=True)],
         dtype=object,
     )
-    n_trees = np.zeros(len(runs), int)
-    tree_zones = obstacles[obstacles["kind"] == "tree"]
-    if len(tree_zones):
-        st, tz = shapely.STRtree(tree_zones.geometry.values).query(
-            transects[idx], predicate="intersects"
-        )
-        hits = pd.DataFrame({"run": run[st], "tree": tz}).drop_duplicates()
-        counts = hits.groupby("run").size()
-        n_trees[counts.index.to_numpy()] = counts.to_numpy()
+    run_of = np.full(len(blocked), -1)
+    run_of[idx] = run
+    st, tree = trees_at
+    in_run = run_of[st] >= 0
+    hits = np.unique(np.column_stack([run_of[st][in_run], tree[in_run]]), axis=0)
     return gpd.GeoDataFrame(
         {
-            "segment_id": segments["segment_id"].to_numpy()[runs["seg"].to_numpy()],
-            "reason": runs["reason"].to_numpy(),
-            "length_m": runs["length_m"].to_numpy(),
-            "n_trees": n_trees,
+            "segment_id": segments["segment_id"].to_numpy()[run_seg],
+            "reason": _dominant(run, cause[idx], step[idx], n_runs),
+            "length_m": np.bincount(run, weights=step[idx], minlength=n_runs),
+            "n_trees": np.bincount(hits[:, 0], minlength=n_runs)
+            if len(hits)
+            else np.zeros(n_runs, int),
         },
         geometry=geoms,
         crs=settings.crs,
