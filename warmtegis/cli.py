@@ -115,3 +115,93 @@ def demo(out_dir: Path, map_assets: Path | None) -> None:
     except InputError as exc:
         _fail(exc)
     _report(result, out)
+
+
+@main.command()
+@click.argument("areas", required=False, type=click.Path(path_type=Path))
+@click.option("--buildings", required=True, type=click.Path(path_type=Path), help="BAG panden.")
+@click.option("--roads", type=click.Path(path_type=Path), help="NWB wegvakken or BGT wegdeel.")
+@click.option("--sewers", type=click.Path(path_type=Path), help="Sewer lines.")
+@click.option("--trees", type=click.Path(path_type=Path), help="Tree points.")
+@click.option(
+    "--out", "out", required=True, type=click.Path(path_type=Path), help="Output GeoPackage."
+)
+@click.option("--id-column", default=None, help="Area id column of AREAS (default area_id).")
+@click.option(
+    "--grid-m", default=1000.0, show_default=True, help="Square grid cell (m) without AREAS."
+)
+@click.option(
+    "--margin-m",
+    default=50.0,
+    show_default=True,
+    help="Roads, sewers and trees this close to an area join its corridor check.",
+)
+@click.option(
+    "--params",
+    "params_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A STUDY.toml whose [parameters] apply to every area.",
+)
+@click.option("--workers", type=int, default=None, help="LocalCluster worker processes (2).")
+@click.option("--scheduler", default=None, help="Address of a running dask scheduler.")
+def batch(
+    areas: Path | None,
+    buildings: Path,
+    roads: Path | None,
+    sewers: Path | None,
+    trees: Path | None,
+    out: Path,
+    id_column: str | None,
+    grid_m: float,
+    margin_m: float,
+    params_file: Path | None,
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
+    """Run corridors and mini nets for every area of AREAS (polygons; else a square grid).
+
+    Writes OUT with the layers areas (per-area figures), road_segments, bottlenecks and
+    mini_nets, each with area_id.
+    """
+    from .batch import run_batch
+    from .io import (
+        read_buildings,
+        read_layer,
+        read_roads,
+        read_sewers,
+        read_trees,
+        write_geopackage,
+    )
+    from .study import read_study
+
+    try:
+        if out.suffix.lower() != ".gpkg":
+            raise InputError(f"--out {out} must be a GeoPackage ending in .gpkg")
+        area_frame = (
+            read_layer(areas, geometry_types=("Polygon", "MultiPolygon"), what="study areas")
+            if areas is not None
+            else None
+        )
+        result = run_batch(
+            area_frame,
+            read_buildings(buildings),
+            read_roads(roads) if roads else None,
+            read_sewers(sewers) if sewers else None,
+            read_trees(trees) if trees else None,
+            id_column=id_column,
+            grid_m=grid_m,
+            margin_m=margin_m,
+            parameters=read_study(params_file).parameters if params_file else None,
+            scheduler=scheduler,
+            workers=workers,
+        )
+        write_geopackage(result.layers, out)
+    except InputError as exc:
+        _fail(exc)
+    a = result.areas
+    click.echo(
+        f"wrote {out}: {len(a)} areas, {int(a['dwellings'].sum()):,} dwellings, "
+        f"{int(a['eligible_dwellings'].sum()):,} eligible for a mini net in "
+        f"{int(a['mini_nets'].sum()):,} groups, {result.timings['total']:.1f} s"
+    )

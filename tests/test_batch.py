@@ -1,0 +1,160 @@
+"""Batch mode: the bundled Otterlo data split into areas equals the areas run one by one."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from click.testing import CliRunner
+from shapely.geometry import box
+
+from warmtegis import read_buildings, read_roads, read_sewers, read_trees, run_study
+from warmtegis.batch import grid_areas, run_batch
+from warmtegis.cli import main
+from warmtegis.datasets import get_path
+
+RD = "EPSG:28992"
+FILES = {
+    "buildings": ("otterlo/bgt_pand.gpkg", "pand"),
+    "roads": ("otterlo/bgt_wegdeel.gpkg", "wegdeel"),
+    "sewers": ("otterlo/riool_benaderd.gpkg", "riool"),
+    "trees": ("otterlo/bgt_boom.gpkg", "boom"),
+}
+MARGIN = 50.0
+
+
+@pytest.fixture(scope="module")
+def areas():
+    """Otterlo cut in two at x = 180,900 (through the village), as a planner would draw it."""
+    b = gpd.read_file(get_path(FILES["buildings"][0]))
+    xmin, ymin, xmax, ymax = b.total_bounds
+    return gpd.GeoDataFrame(
+        {"area_id": ["west", "east"]},
+        geometry=[
+            box(xmin - 100, ymin - 100, 180900, ymax + 100),
+            box(180900, ymin - 100, xmax + 100, ymax + 100),
+        ],
+        crs=RD,
+    )
+
+
+@pytest.fixture(scope="module")
+def batch(areas):
+    from dask.distributed import Client, LocalCluster
+
+    inputs = [
+        read_buildings(get_path(FILES["buildings"][0])),
+        read_roads(get_path(FILES["roads"][0])),
+        read_sewers(get_path(FILES["sewers"][0])),
+        read_trees(get_path(FILES["trees"][0])),
+    ]
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as c,
+        Client(c) as client,
+    ):
+        return run_batch(areas, *inputs, margin_m=MARGIN, client=client)
+
+
+def one_area(tmp_path, area_id: str, geom) -> dict:
+    """Cut the raw files for one area by hand and run it with the single-study pipeline."""
+    lines = ["[study]", f'name = "{area_id}"', "[inputs]"]
+    grown = geom.buffer(MARGIN)
+    for name, (path, layer) in FILES.items():
+        raw = gpd.read_file(get_path(path), layer=layer)
+        if name == "buildings":
+            pts = raw.geometry.representative_point()
+            keep = pts.intersects(geom)
+        else:
+            keep = raw.intersects(grown)
+        out = tmp_path / f"{area_id}_{name}.gpkg"
+        raw[keep.to_numpy()].to_file(out, layer=layer)
+        lines.append(f'{name} = {{ path = "{out.name}", layer = "{layer}" }}')
+    study = tmp_path / f"{area_id}.toml"
+    study.write_text("\n".join(lines) + "\n")
+    result = run_study(study)
+    seg = result.corridors.road_segments
+    mid = shapely.line_interpolate_point(seg.geometry.values, 0.5, normalized=True)
+    seg = seg[shapely.intersects(geom, mid)]
+    s = dict(zip(result.summary["key"], result.summary["value"], strict=True))
+    return {
+        "dwellings": s["dwellings"],
+        "eligible_dwellings": s["mini_net_eligible_dwellings"],
+        "mini_nets": s["mini_nets"],
+        "mini_net_eur_per_dwelling": s.get("mini_net_capex_per_dwelling", np.nan),
+        "street_km": seg["length_m"].sum() / 1000,
+        "passable_pct": 100 * seg.loc[seg["passable"], "length_m"].sum() / seg["length_m"].sum(),
+        "bottlenecks": int(
+            result.corridors.bottlenecks["segment_id"].isin(seg["segment_id"]).sum()
+        ),
+        "mini_net_sizes": sorted(result.mini_nets.mini_nets["n_dwellings"]),
+    }
+
+
+def test_batch_equals_areas_run_one_by_one(batch, areas, tmp_path):
+    rows = batch.areas.set_index("area_id")
+    for area_id, geom in zip(areas["area_id"], areas.geometry, strict=True):
+        ref = one_area(tmp_path, area_id, geom)
+        got = rows.loc[area_id]
+        for key in ("dwellings", "eligible_dwellings", "mini_nets", "bottlenecks"):
+            assert got[key] == ref[key], (area_id, key)
+        for key in ("mini_net_eur_per_dwelling", "street_km", "passable_pct"):
+            assert got[key] == pytest.approx(ref[key], rel=1e-9, nan_ok=True), (area_id, key)
+        sizes = batch.layers["mini_nets"].query("area_id == @area_id")["n_dwellings"]
+        assert sorted(sizes) == ref["mini_net_sizes"]
+
+
+def test_every_building_counted_once(batch):
+    whole = read_buildings(get_path(FILES["buildings"][0]))
+    assert batch.areas["buildings"].sum() == len(whole)
+    # both halves hold real work: streets, dwellings, bottlenecks
+    assert (batch.areas["street_km"] > 3).all() and (batch.areas["dwellings"] > 50).all()
+    segs = batch.layers["road_segments"]
+    assert set(segs["area_id"]) == {"west", "east"}
+    assert not segs.duplicated(["area_id", "segment_id"]).any()
+
+
+def test_grid_areas_cover_every_building():
+    b = read_buildings(get_path(FILES["buildings"][0]))
+    g = grid_areas(b, 500)
+    pts = b.geometry.representative_point()
+    assert pts.apply(lambda p: g.intersects(p).any()).all()
+    assert np.allclose(g.area, 500 * 500)
+    assert g["area_id"].is_unique
+
+
+def test_cli_batch_on_a_grid(tmp_path):
+    out = tmp_path / "batch.gpkg"
+    args = ["-q", "batch", "--buildings", str(get_path(FILES["buildings"][0]))]
+    args += [
+        "--roads",
+        str(get_path(FILES["roads"][0])),
+        "--trees",
+        str(get_path(FILES["trees"][0])),
+    ]
+    args += ["--grid-m", "1000", "--workers", "1", "--out", str(out)]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    layers = gpd.list_layers(out)["name"].tolist()
+    assert {"areas", "road_segments", "bottlenecks", "mini_nets"} <= set(layers)
+    a = gpd.read_file(out, layer="areas")
+    assert a["buildings"].sum() == len(read_buildings(get_path(FILES["buildings"][0])))
+    assert pd.api.types.is_float_dtype(a["passable_pct"])
+
+
+def test_cli_batch_bad_areas(tmp_path):
+    areas = tmp_path / "areas.gpkg"
+    gpd.GeoDataFrame(
+        {"naam": ["a", "a"]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs=RD
+    ).to_file(areas)
+    args = ["-q", "batch", str(areas), "--buildings", str(get_path(FILES["buildings"][0]))]
+    res = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "o.gpkg")])
+    assert res.exit_code == 2 and "id column" in res.output
+    res = CliRunner().invoke(
+        main, [*args, "--id-column", "naam", "--out", str(tmp_path / "o.gpkg")]
+    )
+    assert res.exit_code == 2 and "unique" in res.output
+    assert not (tmp_path / "o.gpkg").exists()

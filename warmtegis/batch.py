@@ -1,0 +1,332 @@
+"""Batch mode: the corridor and mini-net stages for many study areas, on dask.
+
+The inputs are split by area polygons (e.g. CBS buurten, or a square grid) with
+dask-geopandas spatial joins, every area runs as one task on a ``dask.distributed`` cluster
+(a ``LocalCluster`` by default, any scheduler address by option), and the per-area layers are
+gathered into one result with an ``areas`` layer of per-area figures.
+
+Objects near area borders are handled once:
+
+* a building belongs to the area containing its representative point (the first area when
+  it lies on a shared border), so every building is counted in exactly one area and mini-net
+  groups never span two areas (choose areas bounded by streets, as CBS buurten are);
+* roads, sewers and trees are taken within ``margin_m`` of the area (buffer), so the corridor
+  check near the border sees the obstacles across it; afterwards only the road segments
+  whose midpoint lies in the area are kept (clip), so each street stretch is reported once.
+
+Running one area with :func:`run_area` on the same split inputs gives exactly the batch's
+rows for that area; :func:`area_inputs` returns those inputs for one area.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import settings
+from ._errors import InputError
+from ._log import log
+from .clusters import mini_net_candidates
+from .corridors import analyse_corridors
+
+__all__ = ["AreaInputs", "BatchResult", "area_inputs", "grid_areas", "run_area", "run_batch"]
+
+_CONTEXT = ("roads", "sewers", "trees")
+
+
+@dataclass
+class AreaInputs:
+    """The inputs of one area: its buildings, and roads/sewers/trees within the margin."""
+
+    area_id: str
+    geometry: shapely.Geometry
+    buildings: gpd.GeoDataFrame
+    roads: gpd.GeoDataFrame | None = None
+    sewers: gpd.GeoDataFrame | None = None
+    trees: gpd.GeoDataFrame | None = None
+
+
+@dataclass
+class BatchResult:
+    """Gathered result of a batch: ``layers['areas']`` holds the per-area figures."""
+
+    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def areas(self) -> gpd.GeoDataFrame:
+        """The per-area figures."""
+        return self.layers["areas"]
+
+
+def grid_areas(like: gpd.GeoDataFrame, size_m: float = 1000.0) -> gpd.GeoDataFrame:
+    """Square cells of `size_m` on the RD grid covering `like`, keeping cells that hold any of it.
+
+    ``area_id`` is ``"x{col}_y{row}"`` from the cell's lower-left corner in km (at 1 km).
+    """
+    if size_m <= 0:
+        raise InputError(f"grid size must be > 0 m, not {size_m}")
+    pts = shapely.get_coordinates(shapely.point_on_surface(like.geometry.values))
+    ij = np.unique(np.floor(pts / size_m).astype(np.int64), axis=0)
+    x0, y0 = ij[:, 0] * size_m, ij[:, 1] * size_m
+    return gpd.GeoDataFrame(
+        {"area_id": [f"x{i}_y{j}" for i, j in ij]},
+        geometry=shapely.box(x0, y0, x0 + size_m, y0 + size_m),
+        crs=settings.crs,
+    )
+
+
+def _check_areas(areas: gpd.GeoDataFrame, id_column: str | None) -> gpd.GeoDataFrame:
+    col = id_column or ("area_id" if "area_id" in areas else None)
+    if col is None:
+        raise InputError(
+            "the study areas need an id column: name it with --id-column (e.g. buurtcode) "
+            f"or call it area_id; columns found: {list(areas.columns.drop(areas.geometry.name))}"
+        )
+    if col not in areas:
+        raise InputError(f"study areas: no column {col!r}; columns found: {list(areas.columns)}")
+    ids = areas[col].astype(str)
+    if ids.duplicated().any():
+        raise InputError(
+            f"study areas: column {col!r} must be unique, repeated: "
+            f"{sorted(set(ids[ids.duplicated()]))[:5]}"
+        )
+    if not areas.geom_type.isin(["Polygon", "MultiPolygon"]).all():
+        raise InputError("study areas must be polygons")
+    return gpd.GeoDataFrame(
+        {"area_id": ids.to_numpy()}, geometry=areas.geometry.values, crs=areas.crs
+    ).to_crs(settings.crs)
+
+
+def _assign(
+    gdf: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, predicate: str, npartitions: int
+) -> pd.DataFrame:
+    """(row, area_id) pairs of a spatial join, computed partition-wise with dask-geopandas."""
+    import dask_geopandas
+
+    frame = gpd.GeoDataFrame({"_row": np.arange(len(gdf))}, geometry=gdf.geometry.values)
+    frame = frame.set_crs(gdf.crs)
+    ddf = dask_geopandas.from_geopandas(frame, npartitions=max(1, min(npartitions, len(frame))))
+    joined = dask_geopandas.sjoin(ddf, areas[["area_id", "geometry"]], predicate=predicate)
+    return joined[["_row", "area_id"]].compute()
+
+
+def split_inputs(
+    areas: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    context: Mapping[str, gpd.GeoDataFrame | None],
+    *,
+    margin_m: float = 50.0,
+    npartitions: int = 8,
+) -> list[AreaInputs]:
+    """Split the inputs by area (see the module text for the border rules)."""
+    order = {a: i for i, a in enumerate(areas["area_id"])}
+    points = buildings.set_geometry(shapely.point_on_surface(buildings.geometry.values))
+    home = _assign(points, areas, "intersects", npartitions)
+    home = home.assign(o=home["area_id"].map(order)).sort_values(["_row", "o"])
+    home = home.drop_duplicates("_row")
+    grown = areas.set_geometry(areas.buffer(margin_m))
+    rows = {
+        name: _assign(gdf, grown, "intersects", npartitions).groupby("area_id")["_row"]
+        for name, gdf in context.items()
+        if gdf is not None and len(gdf)
+    }
+    by_area = home.groupby("area_id")["_row"]
+    out = []
+    for area_id, geom in zip(areas["area_id"], areas.geometry.values, strict=True):
+        b = by_area.get_group(area_id) if area_id in by_area.groups else []
+        item = AreaInputs(area_id, geom, buildings.iloc[np.sort(np.asarray(b, int))])
+        for name, groups in rows.items():
+            idx = groups.get_group(area_id) if area_id in groups.groups else []
+            setattr(item, name, context[name].iloc[np.sort(np.asarray(idx, int))])
+        out.append(item)
+    return out
+
+
+def area_inputs(
+    area_id: str,
+    areas: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    roads: gpd.GeoDataFrame | None = None,
+    sewers: gpd.GeoDataFrame | None = None,
+    trees: gpd.GeoDataFrame | None = None,
+    *,
+    id_column: str | None = None,
+    margin_m: float = 50.0,
+) -> AreaInputs:
+    """Return the inputs the batch gives area `area_id` (for running one area alone)."""
+    areas = _check_areas(areas, id_column)
+    items = split_inputs(
+        areas, buildings, {"roads": roads, "sewers": sewers, "trees": trees}, margin_m=margin_m
+    )
+    return next(i for i in items if i.area_id == area_id)
+
+
+def _empty_like(gdf: gpd.GeoDataFrame | None) -> bool:
+    return gdf is None or len(gdf) == 0
+
+
+def run_area(item: AreaInputs, parameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Run the corridor and mini-net stages for one area; return its layers and figures.
+
+    The road segments (and their bottlenecks) are clipped to those whose midpoint lies in
+    the area; every layer gets an ``area_id`` column.
+    """
+    p = dict(parameters or {})
+    t0 = time.perf_counter()
+    row: dict[str, Any] = {"area_id": item.area_id, "buildings": len(item.buildings)}
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    if not _empty_like(item.roads):
+        c = analyse_corridors(
+            item.roads,
+            sewers=None if _empty_like(item.sewers) else item.sewers,
+            trees=None if _empty_like(item.trees) else item.trees,
+            params=p.get("corridors"),
+        )
+        seg = c.road_segments
+        mid = shapely.line_interpolate_point(seg.geometry.values, 0.5, normalized=True)
+        seg = seg[shapely.intersects(item.geometry, mid)]
+        bn = c.bottlenecks[c.bottlenecks["segment_id"].isin(seg["segment_id"])]
+        total = float(seg["length_m"].sum())
+        row |= {
+            "street_km": total / 1000,
+            "passable_pct": 100 * float(seg.loc[seg["passable"], "length_m"].sum()) / total
+            if total
+            else np.nan,
+            "bottlenecks": len(bn),
+        }
+        layers["road_segments"] = seg.assign(area_id=item.area_id)
+        layers["bottlenecks"] = bn.assign(area_id=item.area_id)
+    if len(item.buildings):
+        m = mini_net_candidates(
+            item.buildings,
+            params=p.get("mini_nets"),
+            demand_params=p.get("demand"),
+            borehole_params=p.get("boreholes"),
+            cost_params=p.get("costs"),
+        )
+        s = {k: v for k, v, _ in m.summary()}
+        row |= {
+            "dwellings": int(s["dwellings"]),
+            "eligible_dwellings": int(s["mini_net_eligible_dwellings"]),
+            "mini_nets": int(s["mini_nets"]),
+            "mini_net_eur_per_dwelling": float(s.get("mini_net_capex_per_dwelling", np.nan)),
+        }
+        layers["mini_nets"] = m.mini_nets.assign(area_id=item.area_id)
+    row["seconds"] = time.perf_counter() - t0
+    return {"row": row, "layers": layers}
+
+
+_AREA_COLUMNS = (
+    "area_id",
+    "buildings",
+    "dwellings",
+    "eligible_dwellings",
+    "mini_nets",
+    "mini_net_eur_per_dwelling",
+    "street_km",
+    "passable_pct",
+    "bottlenecks",
+    "seconds",
+)
+
+
+def _client(scheduler: str | None, workers: int | None):
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler), None
+    cluster = LocalCluster(
+        n_workers=workers or 2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    return Client(cluster), cluster
+
+
+def run_batch(
+    areas: gpd.GeoDataFrame | None,
+    buildings: gpd.GeoDataFrame,
+    roads: gpd.GeoDataFrame | None = None,
+    sewers: gpd.GeoDataFrame | None = None,
+    trees: gpd.GeoDataFrame | None = None,
+    *,
+    id_column: str | None = None,
+    grid_m: float = 1000.0,
+    margin_m: float = 50.0,
+    parameters: Mapping[str, Any] | None = None,
+    client=None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+) -> BatchResult:
+    """Run the corridor and mini-net stages per area on a dask cluster and gather the result.
+
+    Parameters
+    ----------
+    areas
+        Area polygons with an id column (``area_id`` or `id_column`); None: a square grid
+        of `grid_m` over the buildings.
+    buildings, roads, sewers, trees
+        Outputs of the readers (:func:`~warmtegis.read_buildings` etc.), EPSG:28992.
+    margin_m
+        Roads, sewers and trees within this distance of an area take part in its corridor
+        check.
+    parameters
+        Stage parameters as in a study file (``parse_parameters``); defaults when None.
+    client, scheduler, workers
+        A ``dask.distributed.Client`` to use; else a scheduler address to connect to; else a
+        ``LocalCluster`` of `workers` processes (default 2) started and closed here.
+
+    Returns
+    -------
+    BatchResult
+        Layers ``areas`` (per-area figures), ``road_segments``, ``bottlenecks``,
+        ``mini_nets`` (each with ``area_id``).
+    """
+    from dask.distributed import as_completed
+    from tqdm.auto import tqdm
+
+    t0 = time.perf_counter()
+    areas = grid_areas(buildings, grid_m) if areas is None else _check_areas(areas, id_column)
+    context = {"roads": roads, "sewers": sewers, "trees": trees}
+    own, cluster = (client, None) if client is not None else _client(scheduler, workers)
+    try:
+        n_workers = max(1, len(own.scheduler_info().get("workers", {})))
+        items = split_inputs(
+            areas, buildings, context, margin_m=margin_m, npartitions=4 * n_workers
+        )
+        t_split = time.perf_counter() - t0
+        futures = own.map(run_area, items, parameters=parameters, pure=False)
+        results: dict[str, dict] = {}
+        bar = tqdm(total=len(futures), desc="areas", unit="area", disable=not settings.progress)
+        for fut in as_completed(futures):
+            res = fut.result()
+            results[res["row"]["area_id"]] = res
+            bar.update()
+        bar.close()
+    finally:
+        if client is None:
+            own.close()
+            if cluster is not None:
+                cluster.close()
+    ordered = [results[a] for a in areas["area_id"]]
+    rows = pd.DataFrame([r["row"] for r in ordered]).reindex(columns=list(_AREA_COLUMNS))
+    out = BatchResult()
+    out.layers["areas"] = gpd.GeoDataFrame(rows, geometry=areas.geometry.values, crs=settings.crs)
+    for name in ("road_segments", "bottlenecks", "mini_nets"):
+        parts = [r["layers"][name] for r in ordered if name in r["layers"]]
+        if parts:
+            out.layers[name] = gpd.GeoDataFrame(
+                pd.concat(parts, ignore_index=True), crs=settings.crs
+            )
+    out.timings = {"split": t_split, "total": time.perf_counter() - t0}
+    log(
+        f"batch: {len(areas)} areas, {len(buildings)} buildings in "
+        f"{out.timings['total']:.1f} s (split {t_split:.1f} s)"
+    )
+    return out
