@@ -10,25 +10,10 @@ import argparse
 import resource
 import time
 
-import geopandas as gpd
-import pandas as pd
+from _tiling import tile
 
 from warmtegis import analyse_corridors, derive_centrelines, read_roads, read_sewers, read_trees
 from warmtegis.datasets import get_path
-
-
-def tile(gdf: gpd.GeoDataFrame, n: int, width: float) -> gpd.GeoDataFrame:
-    parts = []
-    for i in range(n):
-        part = gdf.copy()
-        part["geometry"] = part.geometry.translate(xoff=i * width)
-        for col in ("segment_id", "sewer_id", "tree_id"):
-            if col in part:
-                part[col] = part[col].astype(str) + f"#{i}"
-        parts.append(part)
-    out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=gdf.crs)
-    out.attrs = dict(gdf.attrs)
-    return out
 
 
 def run(name: str, roads, sewers, trees) -> None:

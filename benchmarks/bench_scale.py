@@ -16,29 +16,13 @@ import argparse
 import resource
 import time
 
-import geopandas as gpd
-import pandas as pd
+from _tiling import tile
 
 from warmtegis import read_buildings, read_roads, read_sewers, read_trees, settings
 from warmtegis.batch import grid_areas, run_batch
 from warmtegis.datasets import get_path
 
 BAG_PANDEN = 11_000_000
-
-
-def tiled(gdf: gpd.GeoDataFrame, n: int, width: float, ids: tuple[str, ...]) -> gpd.GeoDataFrame:
-    """Copies of `gdf` side by side in rows of 5, ids suffixed per copy."""
-    parts = []
-    for i in range(n):
-        part = gdf.copy()
-        part["geometry"] = part.geometry.translate(xoff=(i % 5) * width, yoff=(i // 5) * width)
-        for col in ids:
-            if col in part:
-                part[col] = part[col].astype(str) + f"#{i}"
-        parts.append(part)
-    out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=gdf.crs)
-    out.attrs = dict(gdf.attrs)
-    return out
 
 
 def peak_rss_mib() -> float:
@@ -74,7 +58,7 @@ def main() -> None:
     settings.progress = False
     b = read_buildings(get_path("doesburg/bag_pand.gpkg"))
     width = max(b.total_bounds[2] - b.total_bounds[0], b.total_bounds[3] - b.total_bounds[1])
-    big = tiled(b, args.copies, width + 500, ("building_id",))
+    big = tile(b, args.copies, width + 500, per_row=5)
     print(
         f"{'data':<26} {'workers':>7} {'panden':>8} {'areas':>6} {'time s':>8} "
         f"{'split':>6} {'panden/s':>9} {'MiB/worker':>11} {'11M panden h':>12}"
@@ -89,10 +73,10 @@ def main() -> None:
         w = roads.total_bounds[2] - roads.total_bounds[0] + 500
         n = args.copies
         data = [
-            tiled(ob, n, w, ("building_id",)),
-            tiled(roads, n, w, ("segment_id",)),
-            tiled(sewers, n, w, ("sewer_id",)),
-            tiled(trees, n, w, ("tree_id",)),
+            tile(ob, n, w, per_row=5),
+            tile(roads, n, w, per_row=5),
+            tile(sewers, n, w, per_row=5),
+            tile(trees, n, w, per_row=5),
         ]
         for k in args.workers:
             run(f"otterlo x{n} (corridors+mini)", k, *data)

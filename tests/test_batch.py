@@ -31,7 +31,12 @@ def areas():
     b = gpd.read_file(get_path(FILES["buildings"][0]))
     xmin, ymin, xmax, ymax = b.total_bounds
     return gpd.GeoDataFrame(
-        {"area_id": ["west", "east"]},
+        # the east half has the demo study's heat source: its network is routed too
+        {
+            "area_id": ["west", "east"],
+            "source_x": [np.nan, 181200.0],
+            "source_y": [np.nan, 457300.0],
+        },
         geometry=[
             box(xmin - 100, ymin - 100, 180900, ymax + 100),
             box(180900, ymin - 100, xmax + 100, ymax + 100),
@@ -59,9 +64,12 @@ def batch(areas):
         return run_batch(areas, *inputs, margin_m=MARGIN, client=client)
 
 
-def one_area(tmp_path, area_id: str, geom) -> dict:
+def one_area(tmp_path, area_id: str, geom, source) -> dict:
     """Cut the raw files for one area by hand and run it with the single-study pipeline."""
-    lines = ["[study]", f'name = "{area_id}"', "[inputs]"]
+    lines = ["[study]", f'name = "{area_id}"']
+    if not np.isnan(source[0]):
+        lines += ["[source]", f"x = {source[0]}", f"y = {source[1]}"]
+    lines.append("[inputs]")
     grown = geom.buffer(MARGIN)
     for name, (path, layer) in FILES.items():
         raw = gpd.read_file(get_path(path), layer=layer)
@@ -91,13 +99,19 @@ def one_area(tmp_path, area_id: str, geom) -> dict:
             result.corridors.bottlenecks["segment_id"].isin(seg["segment_id"]).sum()
         ),
         "mini_net_sizes": sorted(result.mini_nets.mini_nets["n_dwellings"]),
+        "connections": s["connections"],
+        "trunk_km": sum(v for k, v in result.network.lengths_by_class.items() if k != "service")
+        / 1000,
+        "ort_eur_per_connection": s["MT_ort_per_connection"],
+        "pipes_cost": result.network.pipes["cost_eur"].sum(),
     }
 
 
 def test_batch_equals_areas_run_one_by_one(batch, areas, tmp_path):
     rows = batch.areas.set_index("area_id")
-    for area_id, geom in zip(areas["area_id"], areas.geometry, strict=True):
-        ref = one_area(tmp_path, area_id, geom)
+    for area in areas.itertuples():
+        area_id = area.area_id
+        ref = one_area(tmp_path, area_id, area.geometry, (area.source_x, area.source_y))
         got = rows.loc[area_id]
         for key in ("dwellings", "eligible_dwellings", "mini_nets", "bottlenecks"):
             assert got[key] == ref[key], (area_id, key)
@@ -105,6 +119,15 @@ def test_batch_equals_areas_run_one_by_one(batch, areas, tmp_path):
             assert got[key] == pytest.approx(ref[key], rel=1e-9, nan_ok=True), (area_id, key)
         sizes = batch.layers["mini_nets"].query("area_id == @area_id")["n_dwellings"]
         assert sorted(sizes) == ref["mini_net_sizes"]
+        if area_id == "east":
+            assert got["connections"] == ref["connections"] > 100
+            assert got["trunk_km"] == pytest.approx(ref["trunk_km"], rel=1e-9)
+            assert got["ort_eur_per_connection"] == pytest.approx(ref["ort_eur_per_connection"])
+            pipes = batch.layers["pipes"]
+            assert set(pipes["area_id"]) == {"east"}
+            assert pipes["cost_eur"].sum() == pytest.approx(ref["pipes_cost"], rel=1e-9)
+        else:
+            assert np.isnan(got["connections"])
 
 
 def test_every_building_counted_once(batch):
@@ -158,3 +181,21 @@ def test_cli_batch_bad_areas(tmp_path):
     )
     assert res.exit_code == 2 and "unique" in res.output
     assert not (tmp_path / "o.gpkg").exists()
+
+
+def test_source_columns_checked():
+    from warmtegis import InputError
+    from warmtegis.batch import area_inputs
+
+    b = read_buildings(get_path(FILES["buildings"][0]))
+    areas = gpd.GeoDataFrame(
+        {"area_id": ["a"], "source_x": [181200.0]}, geometry=[box(*b.total_bounds)], crs=RD
+    )
+    with pytest.raises(InputError, match="source_y"):
+        area_inputs("a", areas, b)
+    areas["source_y"] = ["noord"]
+    with pytest.raises(InputError, match="numbers"):
+        area_inputs("a", areas, b)
+    areas["source_y"] = [457300.0]
+    item = area_inputs("a", areas, b)
+    assert item.source == (181200.0, 457300.0) and len(item.buildings) == len(b)

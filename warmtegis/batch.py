@@ -21,6 +21,7 @@ rows for that area; :func:`area_inputs` returns those inputs for one area.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,10 +36,11 @@ from ._errors import InputError
 from ._log import log
 from .clusters import mini_net_candidates
 from .corridors import analyse_corridors
+from .routing import route_network
 
 __all__ = ["AreaInputs", "BatchResult", "area_inputs", "grid_areas", "run_area", "run_batch"]
 
-_CONTEXT = ("roads", "sewers", "trees")
+_SOURCE = ("source_x", "source_y")
 
 
 @dataclass
@@ -48,6 +50,7 @@ class AreaInputs:
     area_id: str
     geometry: shapely.Geometry
     buildings: gpd.GeoDataFrame
+    source: tuple[float, float] | None = None
     roads: gpd.GeoDataFrame | None = None
     sewers: gpd.GeoDataFrame | None = None
     trees: gpd.GeoDataFrame | None = None
@@ -100,9 +103,22 @@ def _check_areas(areas: gpd.GeoDataFrame, id_column: str | None) -> gpd.GeoDataF
         )
     if not areas.geom_type.isin(["Polygon", "MultiPolygon"]).all():
         raise InputError("study areas must be polygons")
-    return gpd.GeoDataFrame(
+    out = gpd.GeoDataFrame(
         {"area_id": ids.to_numpy()}, geometry=areas.geometry.values, crs=areas.crs
     ).to_crs(settings.crs)
+    has = [c in areas for c in _SOURCE]
+    if any(has) and not all(has):
+        raise InputError(f"study areas: a heat source needs both columns {list(_SOURCE)}")
+    if all(has):
+        xy = areas[list(_SOURCE)].apply(pd.to_numeric, errors="coerce")
+        bad = xy.isna().any(axis=1) & areas[list(_SOURCE)].notna().any(axis=1)
+        if bad.any():
+            raise InputError(
+                f"study areas: {list(_SOURCE)} must be numbers (EPSG:28992 metres); "
+                f"not for area {ids[bad.to_numpy()].iloc[0]!r}"
+            )
+        out[list(_SOURCE)] = xy.to_numpy(float)
+    return out
 
 
 def _assign(
@@ -115,7 +131,11 @@ def _assign(
     frame = frame.set_crs(gdf.crs)
     ddf = dask_geopandas.from_geopandas(frame, npartitions=max(1, min(npartitions, len(frame))))
     joined = dask_geopandas.sjoin(ddf, areas[["area_id", "geometry"]], predicate=predicate)
-    return joined[["_row", "area_id"]].compute()
+    with warnings.catch_warnings():
+        # in-memory frames travel inside the graph by design; files read with
+        # dask_geopandas.read_file/read_parquet would not
+        warnings.filterwarnings("ignore", message="Sending large graph")
+        return joined[["_row", "area_id"]].compute()
 
 
 def split_inputs(
@@ -143,6 +163,9 @@ def split_inputs(
     for area_id, geom in zip(areas["area_id"], areas.geometry.values, strict=True):
         b = by_area.get_group(area_id) if area_id in by_area.groups else []
         item = AreaInputs(area_id, geom, buildings.iloc[np.sort(np.asarray(b, int))])
+        if "source_x" in areas:
+            x, y = areas.loc[areas["area_id"] == area_id, list(_SOURCE)].iloc[0]
+            item.source = None if np.isnan(x) or np.isnan(y) else (float(x), float(y))
         for name, groups in rows.items():
             idx = groups.get_group(area_id) if area_id in groups.groups else []
             setattr(item, name, context[name].iloc[np.sort(np.asarray(idx, int))])
@@ -174,10 +197,12 @@ def _empty_like(gdf: gpd.GeoDataFrame | None) -> bool:
 
 
 def run_area(item: AreaInputs, parameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Run the corridor and mini-net stages for one area; return its layers and figures.
+    """Run the corridor and mini-net stages (and routing) for one area.
 
     The road segments (and their bottlenecks) are clipped to those whose midpoint lies in
-    the area; every layer gets an ``area_id`` column.
+    the area; when the area has a heat source, the trunk is routed from it over all the
+    area's road segments (those in the margin too, as a single study would) to its
+    buildings. Returns the figures (``row``) and layers, each with an ``area_id`` column.
     """
     p = dict(parameters or {})
     t0 = time.perf_counter()
@@ -220,6 +245,22 @@ def run_area(item: AreaInputs, parameters: Mapping[str, Any] | None = None) -> d
             "mini_net_eur_per_dwelling": float(s.get("mini_net_capex_per_dwelling", np.nan)),
         }
         layers["mini_nets"] = m.mini_nets.assign(area_id=item.area_id)
+        if item.source is not None and not _empty_like(item.roads):
+            net = route_network(
+                c.road_segments,
+                m.buildings,
+                source=item.source,
+                params=p.get("routing"),
+                cost_params=p.get("costs"),
+            )
+            r = {k: v for k, v, _ in net.summary()}
+            row |= {
+                "connections": int(r["connections"]),
+                "trunk_km": sum(v for k, v in net.lengths_by_class.items() if k != "service")
+                / 1000,
+                "ort_eur_per_connection": float(r.get("MT_ort_per_connection", np.nan)),
+            }
+            layers["pipes"] = net.pipes.assign(area_id=item.area_id)
     row["seconds"] = time.perf_counter() - t0
     return {"row": row, "layers": layers}
 
@@ -234,6 +275,9 @@ _AREA_COLUMNS = (
     "street_km",
     "passable_pct",
     "bottlenecks",
+    "connections",
+    "trunk_km",
+    "ort_eur_per_connection",
     "seconds",
 )
 
@@ -270,7 +314,8 @@ def run_batch(
     ----------
     areas
         Area polygons with an id column (``area_id`` or `id_column`); None: a square grid
-        of `grid_m` over the buildings.
+        of `grid_m` over the buildings. Columns ``source_x``/``source_y`` (EPSG:28992) give
+        an area a heat source: its trunk network is routed and priced.
     buildings, roads, sewers, trees
         Outputs of the readers (:func:`~warmtegis.read_buildings` etc.), EPSG:28992.
     margin_m
@@ -286,7 +331,7 @@ def run_batch(
     -------
     BatchResult
         Layers ``areas`` (per-area figures), ``road_segments``, ``bottlenecks``,
-        ``mini_nets`` (each with ``area_id``).
+        ``mini_nets`` and, for areas with a source, ``pipes`` (each with ``area_id``).
     """
     from dask.distributed import as_completed
     from tqdm.auto import tqdm
@@ -301,7 +346,8 @@ def run_batch(
             areas, buildings, context, margin_m=margin_m, npartitions=4 * n_workers
         )
         t_split = time.perf_counter() - t0
-        futures = own.map(run_area, items, parameters=parameters, pure=False)
+        # the split inputs go to the workers as data, not inside the task graph
+        futures = own.map(run_area, own.scatter(items), parameters=parameters, pure=False)
         results: dict[str, dict] = {}
         bar = tqdm(total=len(futures), desc="areas", unit="area", disable=not settings.progress)
         for fut in as_completed(futures):
@@ -318,7 +364,7 @@ def run_batch(
     rows = pd.DataFrame([r["row"] for r in ordered]).reindex(columns=list(_AREA_COLUMNS))
     out = BatchResult()
     out.layers["areas"] = gpd.GeoDataFrame(rows, geometry=areas.geometry.values, crs=settings.crs)
-    for name in ("road_segments", "bottlenecks", "mini_nets"):
+    for name in ("road_segments", "bottlenecks", "mini_nets", "pipes"):
         parts = [r["layers"][name] for r in ordered if name in r["layers"]]
         if parts:
             out.layers[name] = gpd.GeoDataFrame(
