@@ -112,27 +112,39 @@ class Intervals(NamedTuple):
 
 
 class Edges:
-    """Ring edges of a set of polygons with an STRtree of their boxes grown by `reach`.
+    """Edges of a set of geometries with an STRtree of their boxes grown by `reach`.
 
-    Build once and pass to :func:`inside` and :func:`near` (with ``r <= reach``) to query
-    the same polygons several times.
+    Polygons contribute their ring edges, lines their segments and points a zero-length
+    edge (whose distance band is a disc). Build once and pass to :func:`inside` (polygons
+    only) and :func:`near` (with distances up to `reach`) to query the same geometries
+    several times.
     """
 
-    def __init__(self, polys, reach: float = 0.0):
-        self.polys = np.asarray(polys, dtype=object)
-        self.reach = reach
+    def __init__(self, geoms, reach: float = 0.0):
+        self.polys = np.asarray(geoms, dtype=object)
+        self.reach = float(reach)
         parts, part_of = shapely.get_parts(self.polys, return_index=True)
-        rings, ring_of = shapely.get_rings(parts, return_index=True)
-        xy, vert_of = shapely.get_coordinates(rings, return_index=True)
+        kind = shapely.get_type_id(parts)
+        poly, line, point = kind == 3, kind == 1, kind == 0
+        # per geometry: all its parts are polygons (it has an inside)
+        self.is_polygon = np.bincount(part_of[~poly], minlength=len(self.polys)) == 0
+        rings, ring_of = shapely.get_rings(parts[poly], return_index=True)
+        paths = np.concatenate([rings, parts[line]])
+        path_of = np.concatenate([part_of[poly][ring_of], part_of[line]])
+        xy, vert_of = shapely.get_coordinates(paths, return_index=True)
         same = vert_of[1:] == vert_of[:-1]
-        self.p, self.q = xy[:-1][same], xy[1:][same]
-        self.owner = part_of[ring_of[vert_of[:-1][same]]]
+        pts = shapely.get_coordinates(parts[point])
+        self.p = np.concatenate([xy[:-1][same], pts])
+        self.q = np.concatenate([xy[1:][same], pts])
+        self.owner = np.concatenate([path_of[vert_of[:-1][same]], part_of[point]])
         # grown by the lead too: crossings just before the start count (see inside)
-        lo = np.minimum(self.p, self.q) - (reach + _LEAD)
-        hi = np.maximum(self.p, self.q) + (reach + _LEAD)
+        lo = np.minimum(self.p, self.q) - (self.reach + _LEAD)
+        hi = np.maximum(self.p, self.q) + (self.reach + _LEAD)
         self.tree = shapely.STRtree(shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]))
-        shapely.prepare(self.polys)  # prepared point-in-polygon: fast even for huge polygons
-        self.poly_tree = shapely.STRtree(self.polys)
+        # prepared point-in-polygon: fast even for huge polygons
+        self.with_inside = np.flatnonzero(self.is_polygon)
+        shapely.prepare(self.polys[self.with_inside])
+        self.poly_tree = shapely.STRtree(self.polys[self.with_inside])
 
     def __len__(self) -> int:
         return len(self.p)
@@ -144,12 +156,13 @@ class Edges:
         return self.tree.query(t.lines())
 
 
-def _as_edges(polys, r: float) -> Edges:
-    if isinstance(polys, Edges):
-        if r > polys.reach:
-            raise ValueError(f"distance {r} beyond the reach {polys.reach} of the edge index")
-        return polys
-    return Edges(polys, r)
+def _as_edges(geoms, r) -> Edges:
+    reach = float(np.max(r, initial=0.0))
+    if isinstance(geoms, Edges):
+        if reach > geoms.reach:
+            raise ValueError(f"distance {reach} beyond the reach {geoms.reach} of the edge index")
+        return geoms
+    return Edges(geoms, reach)
 
 
 def inside(t: Transects, polys) -> Intervals:
@@ -163,6 +176,8 @@ def inside(t: Transects, polys) -> Intervals:
     edges = _as_edges(polys, 0.0)
     p, q, owner = edges.p, edges.q, edges.owner
     ti, ei = edges.pairs(t)
+    closed = edges.is_polygon[owner[ei]]  # lines and points have no inside
+    ti, ei = ti[closed], ei[closed]
     o, d = t.origin[ti], t.direction[ti]
     a, b = p[ei] - o, q[ei] - o
     sa = d[:, 0] * a[:, 1] - d[:, 1] * a[:, 0]
@@ -176,6 +191,7 @@ def inside(t: Transects, polys) -> Intervals:
     # polygons containing the point just before each transect start toggle in first
     lead = t.origin - t.direction * _LEAD
     si, pi = edges.poly_tree.query(shapely.points(lead))
+    pi = edges.with_inside[pi]
     inner = shapely.intersects_xy(edges.polys[pi], lead[si, 0], lead[si, 1])
     si, pi = si[inner], pi[inner]
     ev_tr = np.concatenate([si, ev_tr])
@@ -210,16 +226,19 @@ def _span(alpha: np.ndarray, beta: np.ndarray, lo, hi) -> tuple[np.ndarray, np.n
     return a, b
 
 
-def near(t: Transects, polys, r: float) -> Intervals:
-    """Stretches of each transect within distance `r` of the boundary of each of `polys`.
+def near(t: Transects, polys, r) -> Intervals:
+    """Stretches of each transect within distance `r` of the edges of each geometry.
 
-    `polys` is an array of polygons or their :class:`Edges` (built with ``reach >= r``).
+    `polys` is an array of geometries or their :class:`Edges` (built with ``reach >= r``);
+    `r` is one distance or one per geometry. For a polygon that is the band along its
+    boundary; for a line or point, its buffer.
     """
-    if len(polys) == 0 or len(t) == 0 or r <= 0:
+    if len(polys) == 0 or len(t) == 0 or np.max(r, initial=0.0) <= 0:
         return Intervals.empty()
     edges = _as_edges(polys, r)
     p, q, owner = edges.p, edges.q, edges.owner
     ti, ei = edges.pairs(t)
+    r = np.broadcast_to(np.asarray(r, float), (len(edges.polys),))[owner[ei]]
     o, d = t.origin[ti], t.direction[ti]
     a, b = p[ei] - o, q[ei] - o
     lo = np.full(len(ti), np.inf)
@@ -246,6 +265,15 @@ def near(t: Transects, polys, r: float) -> Intervals:
     t1 = np.minimum(hi, t.length[ti])
     keep = t1 > t0
     return Intervals(ti[keep], t0[keep], t1[keep], owner[ei[keep]])
+
+
+def within(t: Transects, geoms, d) -> Intervals:
+    """Stretches of each transect within distance `d` (one, or one per geometry) of each geometry.
+
+    The buffer of the geometries without building it: a polygon's inside plus the band along
+    its edges, a line's capsules, a point's disc. Intervals are not dissolved.
+    """
+    return Intervals.concat(inside(t, geoms), near(t, geoms, d))
 
 
 def merge(iv: Intervals, eps: float = 1e-9) -> Intervals:

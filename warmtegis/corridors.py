@@ -32,7 +32,9 @@ junctions into segments.
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -235,6 +237,16 @@ def obstacle_zones(
         One zone per object: ``kind``, ``source_id``, ``buffer_m`` (m) and for trees
         ``crown_radius_m`` and ``crown_from`` (``"crown"``, ``"height"``, ``"default"``).
     """
+    return _obstacles(sewers, trees, extra, params)[0]
+
+
+def _obstacles(
+    sewers: gpd.GeoDataFrame | None,
+    trees: gpd.GeoDataFrame | None,
+    extra: Mapping[str, tuple[gpd.GeoDataFrame, float]] | None,
+    params: CorridorParams | None,
+) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Obstacle zones and, per zone, the source geometry it buffers by ``buffer_m``."""
     p = params or CorridorParams()
     parts: list[gpd.GeoDataFrame] = []
     if sewers is not None and len(sewers):
@@ -248,7 +260,7 @@ def obstacle_zones(
                     "source_id": sewers["sewer_id"].astype(str).to_numpy(),
                     "buffer_m": buf,
                 },
-                geometry=shapely.buffer(sewers.geometry.values, buf, quad_segs=16),
+                geometry=sewers.geometry.values,
                 crs=settings.crs,
             )
         )
@@ -278,7 +290,7 @@ def obstacle_zones(
                     "crown_radius_m": radius,
                     "crown_from": source,
                 },
-                geometry=shapely.buffer(trees.geometry.values, buf, quad_segs=16),
+                geometry=trees.geometry.values,
                 crs=settings.crs,
             )
         )
@@ -293,18 +305,20 @@ def obstacle_zones(
                     "source_id": ids.astype(str).to_numpy(),
                     "buffer_m": float(clearance),
                 },
-                geometry=shapely.buffer(
-                    gdf.to_crs(settings.crs).geometry.values, clearance, quad_segs=16
-                ),
+                geometry=gdf.to_crs(settings.crs).geometry.values,
                 crs=settings.crs,
             )
         )
     if not parts:
-        return _empty(["kind", "source_id", "buffer_m"])
+        return _empty(["kind", "source_id", "buffer_m"]), np.empty(0, dtype=object)
+    sources = np.concatenate([part.geometry.values for part in parts])
     out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=settings.crs)
+    out[out.geometry.name] = shapely.buffer(
+        out.geometry.values, out["buffer_m"].to_numpy(float), quad_segs=16
+    )
     counts = out["kind"].value_counts().to_dict()
     log(f"obstacles: {len(out)} zones {counts}")
-    return out
+    return out, sources
 
 
 # --------------------------------------------------------------------------- road surface
@@ -433,13 +447,21 @@ def derive_centrelines(
     polys = shapely.get_parts(shapely.union_all(carriage.geometry.values))
     if p.centreline_simplify_m > 0:
         polys = shapely.simplify(polys, p.centreline_simplify_m)
-    lines = pygeoops.centerline(
-        polys,
-        densify_distance=p.centreline_densify_m,
-        min_branch_length=p.centreline_min_branch_m,
-        simplifytolerance=-0.25,
-    )
-    lines = np.asarray(lines, dtype=object)
+
+    def skeleton(poly: shapely.Geometry) -> shapely.Geometry:
+        return pygeoops.centerline(
+            poly,
+            densify_distance=p.centreline_densify_m,
+            min_branch_length=p.centreline_min_branch_m,
+            simplifytolerance=-0.25,
+        )
+
+    # one skeleton per connected carriageway; GEOS releases the GIL in the Voronoi step, so
+    # threads (largest parts first) use every core
+    order = np.argsort(-shapely.get_num_coordinates(polys), kind="stable")
+    lines = np.empty(len(polys), dtype=object)
+    with ThreadPoolExecutor(max_workers=min(len(polys), os.cpu_count() or 1)) as pool:
+        lines[order] = list(pool.map(skeleton, polys[order]))
     lines = lines[~shapely.is_missing(lines) & ~shapely.is_empty(lines)]
     noded = shapely.node(shapely.union_all(lines))
     segs = shapely.get_parts(shapely.line_merge(noded))
@@ -553,20 +575,22 @@ def analyse_corridors(
         road_width = surface["width_m"].to_numpy(float)
         half = road_width / 2 + 1e-6
     segments = segments.reset_index(drop=True)
-    lines = segments.geometry.values
+    lines = np.asarray(segments.geometry.values, dtype=object)  # plain arrays: no pandas dispatch
 
-    obstacles = obstacle_zones(sewers=sewers, trees=trees, extra=extra, params=p)
+    obstacles, sources = _obstacles(sewers, trees, extra, p)
     surf_union = shapely.union_all(surface.geometry.values)
     # only obstacles touching the surface matter
     if len(obstacles):
         hit = shapely.STRtree(obstacles.geometry.values).query(
             shapely.get_parts(surf_union), predicate="intersects"
         )[1]
-        obstacles = obstacles.iloc[np.unique(hit)].reset_index(drop=True)
-    obst_union = (
-        shapely.union_all(obstacles.geometry.values) if len(obstacles) else shapely.Polygon()
-    )
-    free = shapely.difference(surf_union, obst_union)
+        keep = np.unique(hit)
+        obstacles, sources = obstacles.iloc[keep].reset_index(drop=True), sources[keep]
+    # the free-space polygons are only needed for the free_corridors layer: GEOS computes
+    # them in a second thread (it releases the GIL) while the stations are checked
+    pool = ThreadPoolExecutor(max_workers=1)
+    free_space = pool.submit(_free_space, surf_union, obstacles.geometry.values)
+    pool.shutdown(wait=False)  # the thread ends with its one task, also if a check fails
 
     # stations and cross-sections, worked in 1D along each transect (see _transects)
     seg, dist, step = _stations(lines, p.station_spacing_m)
@@ -576,7 +600,10 @@ def analyse_corridors(
     at = np.where(length > w, np.clip(dist, w / 2 + 1e-3, length - w / 2 - 1e-3), length / 2)
     kind = obstacles["kind"].to_numpy(object)
     surf_edges = _tx.Edges(shapely.get_parts(surf_union), reach=w / 2)
-    obst_edges = _tx.Edges(obstacles.geometry.values, reach=w / 2)
+    # obstacles as their sources (tree points, sewer lines, ...) and buffer distances: the
+    # zones are then exact discs and capsules, and cheap (few edges) to intersect
+    buffer_m = obstacles["buffer_m"].to_numpy(float)
+    obst_edges = _tx.Edges(sources, reach=float(np.max(buffer_m, initial=0.0)) + w / 2)
     # stations in batches of whole segments: the work per station is independent, so the
     # arrays stay small and the cost grows linearly with the street length
     checks = [
@@ -585,6 +612,7 @@ def analyse_corridors(
             seg[lo:hi],
             surf_edges,
             obst_edges,
+            buffer_m,
             kind,
             w,
         )
@@ -640,6 +668,7 @@ def analyse_corridors(
             out[col] = segments[col].to_numpy()
 
     bottlenecks = _bottlenecks(out, seg, dist, blocked, cause, step, trees_at)
+    obst_union, free = free_space.result()
     free_corridors = _free_corridors(surface, segments, obst_union, free, is_surface)
     log(
         f"corridors: {len(out)} segments, {out['length_m'].sum() / 1000:.1f} km, "
@@ -685,6 +714,7 @@ def _check_stations(
     seg: np.ndarray,
     surf_edges: _tx.Edges,
     obst_edges: _tx.Edges,
+    buffer_m: np.ndarray,
     kind: np.ndarray,
     w: float,
 ) -> _StationChecks:
@@ -696,14 +726,13 @@ def _check_stations(
     section_len[section.tr] = section.t1 - section.t0
     # from here on only the road section of each transect matters
     part = tr.sub(section.tr, section.t0, section.t1)
-    in_obstacle = _tx.inside(part, obst_edges).lift(section.tr, section.t0)
+    in_obstacle = _tx.within(part, obst_edges, buffer_m).lift(section.tr, section.t0)
     widest = _tx.difference(section, in_obstacle).longest(n_st)
     # the trench centre may lie where a disc of radius w/2 fits: the section eroded from the
     # surface edges, minus the obstacle zones dilated by w/2 (owner = obstacle row)
     near_edge = _tx.near(part, surf_edges, w / 2).lift(section.tr, section.t0)
     eroded_surface = _tx.difference(section, near_edge)
-    near_obstacle = _tx.near(part, obst_edges, w / 2).lift(section.tr, section.t0)
-    dilated = _tx.Intervals.concat(in_obstacle, near_obstacle)
+    dilated = _tx.within(part, obst_edges, buffer_m + w / 2).lift(section.tr, section.t0)
     eroded = _tx.difference(eroded_surface, dilated)
     ok = eroded.present(n_st)
     segments, local = np.unique(seg, return_inverse=True)
@@ -867,6 +896,14 @@ def _bottlenecks(
         geometry=geoms,
         crs=settings.crs,
     )
+
+
+def _free_space(
+    surface: shapely.Geometry, zones: np.ndarray
+) -> tuple[shapely.Geometry, shapely.Geometry]:
+    """Union of the obstacle zones, and the road surface minus it."""
+    union = shapely.union_all(zones) if len(zones) else shapely.Polygon()
+    return union, shapely.difference(surface, union)
 
 
 def _free_corridors(
