@@ -87,6 +87,8 @@ def grid_areas(like: gpd.GeoDataFrame, size_m: float = 1000.0) -> gpd.GeoDataFra
 
 
 def _check_areas(areas: gpd.GeoDataFrame, id_column: str | None) -> gpd.GeoDataFrame:
+    if len(areas) == 0:
+        raise InputError("study areas: the layer holds no polygons")
     col = id_column or ("area_id" if "area_id" in areas else None)
     if col is None:
         raise InputError(
@@ -154,21 +156,28 @@ def split_inputs(
     home = home.drop_duplicates("_row")
     grown = areas.set_geometry(areas.buffer(margin_m))
     rows = {
-        name: _assign(gdf, grown, "intersects", npartitions).groupby("area_id")["_row"]
+        name: _assign(gdf, grown, "intersects", npartitions)
         for name, gdf in context.items()
         if gdf is not None and len(gdf)
     }
-    by_area = home.groupby("area_id")["_row"]
+
+    def index(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        return {k: np.sort(v.to_numpy()) for k, v in frame.groupby("area_id")["_row"]}
+
+    homes = index(home)
+    near = {name: index(frame) for name, frame in rows.items()}
+    sources = (
+        areas[list(_SOURCE)].to_numpy(float)
+        if "source_x" in areas
+        else np.full((len(areas), 2), np.nan)
+    )
+    none = np.empty(0, int)
     out = []
-    for area_id, geom in zip(areas["area_id"], areas.geometry.values, strict=True):
-        b = by_area.get_group(area_id) if area_id in by_area.groups else []
-        item = AreaInputs(area_id, geom, buildings.iloc[np.sort(np.asarray(b, int))])
-        if "source_x" in areas:
-            x, y = areas.loc[areas["area_id"] == area_id, list(_SOURCE)].iloc[0]
-            item.source = None if np.isnan(x) or np.isnan(y) else (float(x), float(y))
-        for name, groups in rows.items():
-            idx = groups.get_group(area_id) if area_id in groups.groups else []
-            setattr(item, name, context[name].iloc[np.sort(np.asarray(idx, int))])
+    for area_id, geom, (x, y) in zip(areas["area_id"], areas.geometry.values, sources, strict=True):
+        item = AreaInputs(area_id, geom, buildings.iloc[homes.get(area_id, none)])
+        item.source = None if np.isnan(x) or np.isnan(y) else (float(x), float(y))
+        for name, idx in near.items():
+            setattr(item, name, context[name].iloc[idx.get(area_id, none)])
         out.append(item)
     return out
 
@@ -189,7 +198,10 @@ def area_inputs(
     items = split_inputs(
         areas, buildings, {"roads": roads, "sewers": sewers, "trees": trees}, margin_m=margin_m
     )
-    return next(i for i in items if i.area_id == area_id)
+    found = [i for i in items if i.area_id == area_id]
+    if not found:
+        raise InputError(f"study areas: no area {area_id!r}")
+    return found[0]
 
 
 def _empty_like(gdf: gpd.GeoDataFrame | None) -> bool:
