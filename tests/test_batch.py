@@ -199,3 +199,15 @@ def test_source_columns_checked():
     areas["source_y"] = [457300.0]
     item = area_inputs("a", areas, b)
     assert item.source == (181200.0, 457300.0) and len(item.buildings) == len(b)
+
+
+def test_cli_batch_parameters_file(tmp_path):
+    params = tmp_path / "params.toml"
+    params.write_text("[parameters.corridors]\ntrench_width = 0.6\n")
+    args = ["-q", "batch", "--buildings", str(get_path(FILES["buildings"][0]))]
+    args += ["--params", str(params), "--out", str(tmp_path / "o.gpkg")]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 2 and "trench_width" in res.output
+    params.write_text("[parameters.corridors]\ntrench_width_m = 0.6\n")
+    res = CliRunner().invoke(main, [*args[:-2], "--grid-m", "2000", "--workers", "1", *args[-2:]])
+    assert res.exit_code == 0, res.output

@@ -117,6 +117,23 @@ def demo(out_dir: Path, map_assets: Path | None) -> None:
     _report(result, out)
 
 
+def _read_parameters(path: Path) -> dict:
+    """Read the ``[parameters]`` of a TOML file, checked like a study file's."""
+    import tomllib
+
+    from ._errors import ConfigError
+    from .params import parse_parameters
+
+    try:
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"--params {path}: no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"--params {path}: not valid TOML ({exc})") from None
+    return parse_parameters(raw.get("parameters"), location=str(path))
+
+
 @main.command()
 @click.argument("areas", required=False, type=click.Path(path_type=Path))
 @click.option("--buildings", required=True, type=click.Path(path_type=Path), help="BAG panden.")
@@ -141,7 +158,7 @@ def demo(out_dir: Path, map_assets: Path | None) -> None:
     "params_file",
     type=click.Path(path_type=Path),
     default=None,
-    help="A STUDY.toml whose [parameters] apply to every area.",
+    help="A TOML file (e.g. a STUDY.toml) whose [parameters] apply to every area.",
 )
 @click.option("--workers", type=int, default=None, help="LocalCluster worker processes (2).")
 @click.option("--scheduler", default=None, help="Address of a running dask scheduler.")
@@ -173,7 +190,6 @@ def batch(
         read_trees,
         write_geopackage,
     )
-    from .study import read_study
 
     try:
         if out.suffix.lower() != ".gpkg":
@@ -192,7 +208,7 @@ def batch(
             id_column=id_column,
             grid_m=grid_m,
             margin_m=margin_m,
-            parameters=read_study(params_file).parameters if params_file else None,
+            parameters=_read_parameters(params_file) if params_file else None,
             scheduler=scheduler,
             workers=workers,
         )
