@@ -211,3 +211,16 @@ def test_cli_batch_parameters_file(tmp_path):
     params.write_text("[parameters.corridors]\ntrench_width_m = 0.6\n")
     res = CliRunner().invoke(main, [*args[:-2], "--grid-m", "2000", "--workers", "1", *args[-2:]])
     assert res.exit_code == 0, res.output
+
+
+def test_area_without_carriageways_gets_a_note():
+    from warmtegis.batch import AreaInputs, run_area
+
+    roads = read_roads(get_path(FILES["roads"][0]))
+    paths = roads[roads["road_type"] == "voetpad"]
+    paths.attrs = dict(roads.attrs)
+    b = read_buildings(get_path(FILES["buildings"][0]))
+    out = run_area(AreaInputs("paths", box(*b.total_bounds), b.iloc[:40], roads=paths))
+    assert "no carriageway polygons" in out["row"]["note"]
+    assert "road_segments" not in out["layers"]
+    assert out["row"]["buildings"] == 40 and out["row"]["dwellings"] > 0  # mini nets still ran

@@ -220,13 +220,19 @@ def run_area(item: AreaInputs, parameters: Mapping[str, Any] | None = None) -> d
     t0 = time.perf_counter()
     row: dict[str, Any] = {"area_id": item.area_id, "buildings": len(item.buildings)}
     layers: dict[str, gpd.GeoDataFrame] = {}
+    c = None
     if not _empty_like(item.roads):
-        c = analyse_corridors(
-            item.roads,
-            sewers=None if _empty_like(item.sewers) else item.sewers,
-            trees=None if _empty_like(item.trees) else item.trees,
-            params=p.get("corridors"),
-        )
+        try:
+            c = analyse_corridors(
+                item.roads,
+                sewers=None if _empty_like(item.sewers) else item.sewers,
+                trees=None if _empty_like(item.trees) else item.trees,
+                params=p.get("corridors"),
+            )
+        except InputError as exc:
+            # e.g. an area with footpaths only: report it, keep the other areas' results
+            row["note"] = f"corridors: {exc}"
+    if c is not None:
         seg = c.road_segments
         mid = shapely.line_interpolate_point(seg.geometry.values, 0.5, normalized=True)
         seg = seg[shapely.intersects(item.geometry, mid)]
@@ -257,7 +263,7 @@ def run_area(item: AreaInputs, parameters: Mapping[str, Any] | None = None) -> d
             "mini_net_eur_per_dwelling": float(s.get("mini_net_capex_per_dwelling", np.nan)),
         }
         layers["mini_nets"] = m.mini_nets.assign(area_id=item.area_id)
-        if item.source is not None and not _empty_like(item.roads):
+        if item.source is not None and c is not None:
             net = route_network(
                 c.road_segments,
                 m.buildings,
@@ -290,6 +296,7 @@ _AREA_COLUMNS = (
     "connections",
     "trunk_km",
     "ort_eur_per_connection",
+    "note",
     "seconds",
 )
 
@@ -342,7 +349,8 @@ def run_batch(
     Returns
     -------
     BatchResult
-        Layers ``areas`` (per-area figures), ``road_segments``, ``bottlenecks``,
+        Layers ``areas`` (per-area figures; ``note`` says why a stage was skipped in an
+        area), ``road_segments``, ``bottlenecks``,
         ``mini_nets`` and, for areas with a source, ``pipes`` (each with ``area_id``).
     """
     from dask.distributed import as_completed

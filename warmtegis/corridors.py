@@ -575,6 +575,8 @@ def analyse_corridors(
         road_width = surface["width_m"].to_numpy(float)
         half = road_width / 2 + 1e-6
     segments = segments.reset_index(drop=True)
+    if len(segments) == 0:
+        raise InputError("no road segments to analyse (no centrelines, or none derived)")
     lines = np.asarray(segments.geometry.values, dtype=object)  # plain arrays: no pandas dispatch
 
     obstacles, sources = _obstacles(sewers, trees, extra, p)
@@ -622,9 +624,9 @@ def analyse_corridors(
         np.concatenate([getattr(c, f) for c in checks])
         for f in ("section_len", "widest", "ok", "cause")
     )
-    offsets = np.r_[0, np.cumsum([len(c.ok) for c in checks])]
+    offsets = np.cumsum([0] + [len(c.ok) for c in checks[:-1]])
     trees_at = (
-        np.concatenate([c.trees_at[0] + o for c, o in zip(checks, offsets, strict=False)]),
+        np.concatenate([c.trees_at[0] + o for c, o in zip(checks, offsets, strict=True)]),
         np.concatenate([c.trees_at[1] for c in checks]),
     )
     continuous = np.zeros(len(lines), bool)
@@ -739,6 +741,7 @@ def _check_stations(
     continuous = _continuous(eroded, local, np.bincount(local))
     cause = np.full(n_st, "", dtype=object)
     cause[~ok] = _causes(~ok, has_section, eroded_surface, dilated, kind)
+    trees = dilated.take(kind[dilated.owner] == "tree")
     return _StationChecks(
         section_len,
         widest,
@@ -746,7 +749,9 @@ def _check_stations(
         cause,
         segments,
         continuous,
-        _trees_in_sections(section, dilated, kind == "tree"),
+        # the trees involved: those whose zone, grown by w/2, reaches the road section (the
+        # dilated intervals were computed on the sections only)
+        (trees.tr, trees.owner),
     )
 
 
@@ -832,20 +837,6 @@ def _dominant(group: np.ndarray, cause: np.ndarray, weight: np.ndarray, n: int) 
     top = tot.drop_duplicates("g")
     out[top["g"].to_numpy()] = top["cause"].to_numpy()
     return out
-
-
-def _trees_in_sections(
-    section: Intervals, dilated: Intervals, is_tree: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """(station, tree obstacle row) pairs where a dilated root zone reaches the road section."""
-    iv = dilated.take(is_tree[dilated.owner]) if len(is_tree) else dilated
-    a = np.full(int(section.tr.max(initial=-1)) + 1, np.nan)
-    b = np.full_like(a, np.nan)
-    a[section.tr], b[section.tr] = section.t0, section.t1
-    st = iv.tr[iv.tr < len(a)]
-    iv = iv.take(iv.tr < len(a))
-    hit = (iv.t1 > a[st]) & (iv.t0 < b[st])
-    return iv.tr[hit], iv.owner[hit]
 
 
 def _bottlenecks(
