@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 import shapely
 
-from warmtegis._transects import Edges, Intervals, Transects, difference, inside, merge, near
+from warmtegis._transects import (
+    Edges,
+    Intervals,
+    Transects,
+    difference,
+    inside,
+    merge,
+    near,
+    within,
+)
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +103,19 @@ def test_start_on_a_boundary_and_vertex_on_the_line():
     assert got[:2] == pytest.approx(ref[:2])
     # a transect running along an edge touches the square with zero area
     assert got[2] in (0.0, pytest.approx(10.0))
+
+
+def test_within_points_lines_and_polygons_equals_their_buffers(scene):
+    _, lines, t = scene
+    rng = np.random.default_rng(3)
+    pts = shapely.points(rng.uniform(0, 100, (40, 2)))
+    sewers = shapely.linestrings(rng.uniform(0, 100, (20, 3, 2)))
+    square = [shapely.box(40, 40, 55, 50)]
+    geoms = np.concatenate([pts, sewers, square])
+    d = np.concatenate([rng.uniform(1, 7, 40), rng.uniform(0.5, 2, 20), [1.5]])
+    iv = merge(within(t, Edges(geoms, reach=d.max()), d))
+    ref = shapely.length(
+        shapely.intersection(lines, shapely.union_all(shapely.buffer(geoms, d, quad_segs=256)))
+    )
+    err = np.abs(per_transect(iv, len(t)) - ref)
+    assert ref.sum() > 1000 and np.quantile(err, 0.99) < 1e-3 and err.max() < 2e-2

@@ -121,13 +121,13 @@ class Edges:
     """
 
     def __init__(self, geoms, reach: float = 0.0):
-        self.polys = np.asarray(geoms, dtype=object)
+        self.geoms = np.asarray(geoms, dtype=object)
         self.reach = float(reach)
-        parts, part_of = shapely.get_parts(self.polys, return_index=True)
+        parts, part_of = shapely.get_parts(self.geoms, return_index=True)
         kind = shapely.get_type_id(parts)
         poly, line, point = kind == 3, kind == 1, kind == 0
         # per geometry: all its parts are polygons (it has an inside)
-        self.is_polygon = np.bincount(part_of[~poly], minlength=len(self.polys)) == 0
+        self.is_polygon = np.bincount(part_of[~poly], minlength=len(self.geoms)) == 0
         rings, ring_of = shapely.get_rings(parts[poly], return_index=True)
         paths = np.concatenate([rings, parts[line]])
         path_of = np.concatenate([part_of[poly][ring_of], part_of[line]])
@@ -143,8 +143,8 @@ class Edges:
         self.tree = shapely.STRtree(shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]))
         # prepared point-in-polygon: fast even for huge polygons
         self.with_inside = np.flatnonzero(self.is_polygon)
-        shapely.prepare(self.polys[self.with_inside])
-        self.poly_tree = shapely.STRtree(self.polys[self.with_inside])
+        shapely.prepare(self.geoms[self.with_inside])
+        self.poly_tree = shapely.STRtree(self.geoms[self.with_inside])
 
     def __len__(self) -> int:
         return len(self.p)
@@ -165,15 +165,16 @@ def _as_edges(geoms, r) -> Edges:
     return Edges(geoms, reach)
 
 
-def inside(t: Transects, polys) -> Intervals:
-    """Stretches of each transect inside each of `polys` (owner = index into `polys`).
+def inside(t: Transects, geoms) -> Intervals:
+    """Stretches of each transect inside each of `geoms` (owner = index into `geoms`).
 
-    `polys` is an array of polygons or their :class:`Edges`. Overlapping polygons give
-    overlapping intervals; :func:`merge` dissolves them.
+    `geoms` is an array of geometries or their :class:`Edges`; only polygons have an inside
+    (lines and points give no intervals). Overlapping polygons give overlapping intervals;
+    :func:`merge` dissolves them.
     """
-    if len(polys) == 0 or len(t) == 0:
+    if len(geoms) == 0 or len(t) == 0:
         return Intervals.empty()
-    edges = _as_edges(polys, 0.0)
+    edges = _as_edges(geoms, 0.0)
     p, q, owner = edges.p, edges.q, edges.owner
     ti, ei = edges.pairs(t)
     closed = edges.is_polygon[owner[ei]]  # lines and points have no inside
@@ -192,14 +193,14 @@ def inside(t: Transects, polys) -> Intervals:
     lead = t.origin - t.direction * _LEAD
     si, pi = edges.poly_tree.query(shapely.points(lead))
     pi = edges.with_inside[pi]
-    inner = shapely.intersects_xy(edges.polys[pi], lead[si, 0], lead[si, 1])
+    inner = shapely.intersects_xy(edges.geoms[pi], lead[si, 0], lead[si, 1])
     si, pi = si[inner], pi[inner]
     ev_tr = np.concatenate([si, ev_tr])
     ev_poly = np.concatenate([pi, ev_poly])
     ev_t = np.concatenate([np.full(len(si), -_LEAD), ev_t])
     if len(ev_t) == 0:
         return Intervals.empty()
-    key = ev_tr.astype(np.int64) * len(edges.polys) + ev_poly
+    key = ev_tr.astype(np.int64) * len(edges.geoms) + ev_poly
     order = np.lexsort((ev_t, key))
     key, ev_tr, ev_poly, ev_t = key[order], ev_tr[order], ev_poly[order], ev_t[order]
     first = np.r_[True, key[1:] != key[:-1]]
@@ -226,19 +227,19 @@ def _span(alpha: np.ndarray, beta: np.ndarray, lo, hi) -> tuple[np.ndarray, np.n
     return a, b
 
 
-def near(t: Transects, polys, r) -> Intervals:
+def near(t: Transects, geoms, r) -> Intervals:
     """Stretches of each transect within distance `r` of the edges of each geometry.
 
-    `polys` is an array of geometries or their :class:`Edges` (built with ``reach >= r``);
+    `geoms` is an array of geometries or their :class:`Edges` (built with ``reach >= r``);
     `r` is one distance or one per geometry. For a polygon that is the band along its
     boundary; for a line or point, its buffer.
     """
-    if len(polys) == 0 or len(t) == 0 or np.max(r, initial=0.0) <= 0:
+    if len(geoms) == 0 or len(t) == 0 or np.max(r, initial=0.0) <= 0:
         return Intervals.empty()
-    edges = _as_edges(polys, r)
+    edges = _as_edges(geoms, r)
     p, q, owner = edges.p, edges.q, edges.owner
     ti, ei = edges.pairs(t)
-    r = np.broadcast_to(np.asarray(r, float), (len(edges.polys),))[owner[ei]]
+    r = np.broadcast_to(np.asarray(r, float), (len(edges.geoms),))[owner[ei]]
     o, d = t.origin[ti], t.direction[ti]
     a, b = p[ei] - o, q[ei] - o
     lo = np.full(len(ti), np.inf)
