@@ -178,8 +178,8 @@ def batch(
 ) -> None:
     """Run corridors and mini nets for every area of AREAS (polygons; else a square grid).
 
-    Writes OUT with the layers areas (per-area figures), road_segments, bottlenecks and
-    mini_nets, each with area_id.
+    Writes OUT with the layers areas (per-area figures), road_segments, bottlenecks,
+    mini_nets and (for areas with source_x/source_y columns) pipes, each with area_id.
     """
     from .batch import run_batch
     from .io import (
@@ -194,6 +194,7 @@ def batch(
     try:
         if out.suffix.lower() != ".gpkg":
             raise InputError(f"--out {out} must be a GeoPackage ending in .gpkg")
+        parameters = _read_parameters(params_file) if params_file else None  # fail early
         area_frame = (
             read_layer(areas, geometry_types=("Polygon", "MultiPolygon"), what="study areas")
             if areas is not None
@@ -208,7 +209,7 @@ def batch(
             id_column=id_column,
             grid_m=grid_m,
             margin_m=margin_m,
-            parameters=_read_parameters(params_file) if params_file else None,
+            parameters=parameters,
             scheduler=scheduler,
             workers=workers,
         )
