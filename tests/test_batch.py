@@ -224,3 +224,19 @@ def test_area_without_carriageways_gets_a_note():
     assert "no carriageway polygons" in out["row"]["note"]
     assert "road_segments" not in out["layers"]
     assert out["row"]["buildings"] == 40 and out["row"]["dwellings"] > 0  # mini nets still ran
+
+
+def test_area_with_nothing_to_connect_gets_a_routing_note():
+    from warmtegis import mini_net_candidates
+    from warmtegis.batch import AreaInputs, run_area
+
+    b = read_buildings(get_path(FILES["buildings"][0]))
+    sheds = mini_net_candidates(b).buildings.query("category == 'outbuilding'")["building_id"]
+    only_sheds = b[b["building_id"].isin(sheds)]
+    roads = read_roads(get_path(FILES["roads"][0]))
+    item = AreaInputs(
+        "sheds", box(*b.total_bounds), only_sheds, source=(181200.0, 457300.0), roads=roads
+    )
+    out = run_area(item)
+    assert "routing: route_network: no building" in out["row"]["note"]
+    assert "pipes" not in out["layers"] and out["row"]["street_km"] > 30

@@ -263,14 +263,19 @@ def run_area(item: AreaInputs, parameters: Mapping[str, Any] | None = None) -> d
             "mini_net_eur_per_dwelling": float(s.get("mini_net_capex_per_dwelling", np.nan)),
         }
         layers["mini_nets"] = m.mini_nets.assign(area_id=item.area_id)
+        net = None
         if item.source is not None and c is not None:
-            net = route_network(
-                c.road_segments,
-                m.buildings,
-                source=item.source,
-                params=p.get("routing"),
-                cost_params=p.get("costs"),
-            )
+            try:
+                net = route_network(
+                    c.road_segments,
+                    m.buildings,
+                    source=item.source,
+                    params=p.get("routing"),
+                    cost_params=p.get("costs"),
+                )
+            except InputError as exc:
+                row["note"] = "; ".join(filter(None, [row.get("note"), f"routing: {exc}"]))
+        if net is not None:
             r = {k: v for k, v, _ in net.summary()}
             row |= {
                 "connections": int(r["connections"]),
