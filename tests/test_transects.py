@@ -14,7 +14,6 @@ from warmtegis._transects import (
     inside,
     merge,
     near,
-    within,
 )
 
 
@@ -105,7 +104,7 @@ def test_start_on_a_boundary_and_vertex_on_the_line():
     assert got[2] in (0.0, pytest.approx(10.0))
 
 
-def test_within_points_lines_and_polygons_equals_their_buffers(scene):
+def test_points_lines_and_polygons_within_distance_equal_their_buffers(scene):
     _, lines, t = scene
     rng = np.random.default_rng(3)
     pts = shapely.points(rng.uniform(0, 100, (40, 2)))
@@ -113,7 +112,8 @@ def test_within_points_lines_and_polygons_equals_their_buffers(scene):
     square = [shapely.box(40, 40, 55, 50)]
     geoms = np.concatenate([pts, sewers, square])
     d = np.concatenate([rng.uniform(1, 7, 40), rng.uniform(0.5, 2, 20), [1.5]])
-    iv = merge(within(t, Edges(geoms, reach=d.max()), d))
+    edges = Edges(geoms, reach=d.max())  # the buffers: polygon insides + edge bands
+    iv = merge(Intervals.concat(inside(t, edges), near(t, edges, d)))
     ref = shapely.length(
         shapely.intersection(lines, shapely.union_all(shapely.buffer(geoms, d, quad_segs=256)))
     )

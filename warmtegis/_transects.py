@@ -175,6 +175,8 @@ def inside(t: Transects, geoms) -> Intervals:
     if len(geoms) == 0 or len(t) == 0:
         return Intervals.empty()
     edges = _as_edges(geoms, 0.0)
+    if len(edges.with_inside) == 0:  # lines and points only: skip the edge queries
+        return Intervals.empty()
     p, q, owner = edges.p, edges.q, edges.owner
     ti, ei = edges.pairs(t)
     closed = edges.is_polygon[owner[ei]]  # lines and points have no inside
@@ -268,15 +270,6 @@ def near(t: Transects, geoms, r) -> Intervals:
     return Intervals(ti[keep], t0[keep], t1[keep], owner[ei[keep]])
 
 
-def within(t: Transects, geoms, d) -> Intervals:
-    """Stretches of each transect within distance `d` (one, or one per geometry) of each geometry.
-
-    The buffer of the geometries without building it: a polygon's inside plus the band along
-    its edges, a line's capsules, a point's disc. Intervals are not dissolved.
-    """
-    return Intervals.concat(inside(t, geoms), near(t, geoms, d))
-
-
 def merge(iv: Intervals, eps: float = 1e-9) -> Intervals:
     """Dissolve touching or overlapping intervals per transect (owner becomes -1)."""
     if len(iv.tr) == 0:
@@ -293,11 +286,6 @@ def merge(iv: Intervals, eps: float = 1e-9) -> Intervals:
     idx = np.flatnonzero(new)
     ends = np.r_[idx[1:], len(tr)] - 1
     return Intervals(tr[idx], t0[idx], reach[ends], np.full(len(idx), -1))
-
-
-def union(*ivs: Intervals) -> Intervals:
-    """Union of interval sets, dissolved."""
-    return merge(Intervals.concat(*ivs))
 
 
 def difference(a: Intervals, b: Intervals) -> Intervals:

@@ -728,13 +728,18 @@ def _check_stations(
     section_len[section.tr] = section.t1 - section.t0
     # from here on only the road section of each transect matters
     part = tr.sub(section.tr, section.t0, section.t1)
-    in_obstacle = _tx.within(part, obst_edges, buffer_m).lift(section.tr, section.t0)
+    # each zone is its source's buffer: the inside of polygon sources plus the band within
+    # buffer_m of the source's edges (discs round tree points, capsules along sewer lines)
+    in_source = _tx.inside(part, obst_edges)
+    in_obstacle = _tx.Intervals.concat(in_source, _tx.near(part, obst_edges, buffer_m))
+    in_obstacle = in_obstacle.lift(section.tr, section.t0)
     widest = _tx.difference(section, in_obstacle).longest(n_st)
     # the trench centre may lie where a disc of radius w/2 fits: the section eroded from the
     # surface edges, minus the obstacle zones dilated by w/2 (owner = obstacle row)
     near_edge = _tx.near(part, surf_edges, w / 2).lift(section.tr, section.t0)
     eroded_surface = _tx.difference(section, near_edge)
-    dilated = _tx.within(part, obst_edges, buffer_m + w / 2).lift(section.tr, section.t0)
+    dilated = _tx.Intervals.concat(in_source, _tx.near(part, obst_edges, buffer_m + w / 2))
+    dilated = dilated.lift(section.tr, section.t0)
     eroded = _tx.difference(eroded_surface, dilated)
     ok = eroded.present(n_st)
     segments, local = np.unique(seg, return_inverse=True)
