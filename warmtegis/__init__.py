@@ -4,12 +4,13 @@ Public API (re-exported here): the readers of :mod:`warmtegis.io`, the study fil
 the stages (corridors, routing, mini nets, costs), the pipeline and the error types.
 """
 
-from . import datasets, export, settings
+from importlib.metadata import PackageNotFoundError, version
+
+from . import datasets, export, settings, units
 from ._errors import ConfigError, InputError, WarmtegisError
-from .boreholes import BoreholeParams, size_borefield, size_mini_nets
-from .clusters import MiniNetParams, MiniNets, classify_buildings, mini_net_candidates, shared_walls
+from .boreholes import size_borefield, size_mini_nets
+from .buildings import BuildingStock, classify_buildings, enrich_buildings, shared_walls
 from .corridors import (
-    CorridorParams,
     Corridors,
     analyse_corridors,
     crown_diameter_from_height,
@@ -27,8 +28,10 @@ from .costs import (
     price_mini_nets,
     price_pipes,
 )
-from .demand import DemandParams, heat_demand
+from .demand import heat_demand
 from .export import heat_density, to_folium, write_heat_density, write_map, write_summary
+from .graph import street_graph
+from .hydraulics import pipe_dn, simultaneity, size_pipes
 from .io import (
     list_layers,
     parse_height_class,
@@ -40,22 +43,30 @@ from .io import (
     read_trees,
     write_geopackage,
 )
-from .pipeline import Inputs, StudyResult, load_inputs, run_study
-from .routing import (
-    Network,
+from .mini_nets import MiniNets, mini_net_candidates
+from .params import (
+    BoreholeParams,
+    CorridorParams,
+    DemandParams,
+    MiniNetParams,
+    Parameters,
     RoutingParams,
-    connect_buildings,
-    pipe_dn,
-    route_network,
-    simultaneity,
-    size_pipes,
-    street_graph,
+    parameter_table,
+    read_parameters,
 )
+from .pipeline import Inputs, StageResults, StudyResult, load_inputs, run_stages, run_study
+from .routing import Network, connect_buildings, route_network
 from .steiner import SteinerResult, steiner_milp, steiner_tree
 from .study import Study, read_study
 
+try:
+    __version__ = version("warmtegis")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree not installed
+    __version__ = "0+unknown"
+
 __all__ = [
     "BoreholeParams",
+    "BuildingStock",
     "BusinessCase",
     "ConfigError",
     "CorridorParams",
@@ -67,11 +78,14 @@ __all__ = [
     "MiniNetParams",
     "MiniNets",
     "Network",
+    "Parameters",
     "RoutingParams",
+    "StageResults",
     "SteinerResult",
     "Study",
     "StudyResult",
     "WarmtegisError",
+    "__version__",
     "analyse_corridors",
     "business_case",
     "classify_buildings",
@@ -79,6 +93,7 @@ __all__ = [
     "crown_diameter_from_height",
     "datasets",
     "derive_centrelines",
+    "enrich_buildings",
     "export",
     "heat_demand",
     "heat_density",
@@ -89,6 +104,7 @@ __all__ = [
     "mini_net_capex",
     "network_capex",
     "obstacle_zones",
+    "parameter_table",
     "parse_height_class",
     "pipe_dn",
     "price_mini_nets",
@@ -96,12 +112,14 @@ __all__ = [
     "read_buildings",
     "read_layer",
     "read_osm_roads",
+    "read_parameters",
     "read_roads",
     "read_sewers",
     "read_study",
     "read_trees",
     "road_surface",
     "route_network",
+    "run_stages",
     "run_study",
     "settings",
     "shared_walls",
@@ -113,10 +131,9 @@ __all__ = [
     "steiner_tree",
     "street_graph",
     "to_folium",
+    "units",
     "write_geopackage",
     "write_heat_density",
     "write_map",
     "write_summary",
 ]
-
-__version__ = "0.1.0"

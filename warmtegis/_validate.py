@@ -6,11 +6,20 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyproj
 
 from ._errors import InputError
 
-__all__ = ["Problems", "check_columns", "check_geometry", "find_column", "where"]
+__all__ = [
+    "Problems",
+    "check_columns",
+    "check_frame",
+    "check_geometry",
+    "find_column",
+    "where",
+]
 
 
 def where(path: Path | str, layer: str | None) -> str:
@@ -97,3 +106,55 @@ def check_geometry(
             f"{location} holds {', '.join(wrong)} geometries; {what} must be "
             f"{' or '.join(sorted(allowed))}"
         )
+
+
+def check_frame(
+    gdf: object,
+    *,
+    what: str,
+    columns: Iterable[str] = (),
+    geometry_types: Iterable[str] | None = None,
+    hint: str = "",
+) -> gpd.GeoDataFrame:
+    """Check a stage function's input frame; return it in the working CRS (EPSG:28992).
+
+    A frame in another CRS (projected or geographic) is reprojected, with a log line; a
+    frame without a CRS is refused (naive coordinates are never guessed), as are missing
+    columns and geometry types outside `geometry_types`, all in one :class:`InputError`.
+    A frame that is not a GeoDataFrame is API misuse: :class:`TypeError`.
+    """
+    from . import settings
+    from ._log import log
+
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise TypeError(f"{what} must be a geopandas.GeoDataFrame, not {type(gdf).__name__}")
+    problems = Problems()
+    extra = f"; {hint}" if hint else ""
+    if gdf.crs is None:
+        problems.add(
+            f"{what} have no coordinate reference system: set it with "
+            "gdf.set_crs('EPSG:28992') if the coordinates are RD metres (warmtegis does not "
+            f"guess){extra}"
+        )
+    check_columns(gdf, columns, problems, what, purpose=hint)
+    if geometry_types is not None and len(gdf):
+        allowed = set(geometry_types)
+        found = set(gdf.geom_type.dropna().unique())
+        wrong = sorted(found - allowed)
+        if wrong:
+            problems.add(
+                f"{what} hold {', '.join(wrong)} geometries; expected "
+                f"{' or '.join(sorted(allowed))}{extra}"
+            )
+    problems.raise_if_any()
+    target = pyproj.CRS(settings.crs)
+    if gdf.crs.to_epsg(min_confidence=70) != target.to_epsg():
+        log(f"{what}: reprojecting from {gdf.crs.to_string()} to {settings.crs}")
+        out = gdf.to_crs(target)
+        if len(out) and not np.isfinite(out.total_bounds).all():
+            raise InputError(
+                f"{what}: reprojecting from {gdf.crs.to_string()} to {settings.crs} gave "
+                "infinite coordinates; the CRS label does not match the coordinates"
+            )
+        return out
+    return gdf

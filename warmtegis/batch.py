@@ -1,4 +1,4 @@
-"""Batch mode: the corridor and mini-net stages for many study areas, on dask.
+"""Batch mode: the stages of a study for many areas, on dask.
 
 The inputs are split by area polygons (e.g. CBS buurten, or a square grid) with
 dask-geopandas spatial joins, every area runs as one task on a ``dask.distributed`` cluster
@@ -10,12 +10,15 @@ Objects near area borders are handled once:
 * a building belongs to the area containing its representative point (the first area when
   it lies on a shared border), so every building is counted in exactly one area and mini-net
   groups never span two areas (choose areas bounded by streets, as CBS buurten are);
-* roads, sewers and trees are taken within ``margin_m`` of the area (buffer), so the corridor
-  check near the border sees the obstacles across it; afterwards only the road segments
-  whose midpoint lies in the area are kept (clip), so each street stretch is reported once.
+* roads, sewers, trees and barriers are taken within ``margin_m`` of the area (buffer), so
+  the corridor check and the routing near the border see what lies across it; afterwards
+  only the road segments whose midpoint lies in the area are kept (clip), so each street
+  stretch is reported once.
 
-Running one area with :func:`run_area` on the same split inputs gives exactly the batch's
-rows for that area; :func:`area_inputs` returns those inputs for one area.
+Each area runs through the same stage runner as a study (:func:`warmtegis.run_stages`), so
+an area gives exactly what ``run_study`` gives on the same inputs; the figures of the
+``areas`` layer are read from the stages' typed results. :func:`area_inputs` returns the
+inputs the batch gives one area.
 """
 
 from __future__ import annotations
@@ -34,9 +37,8 @@ import shapely
 from . import settings
 from ._errors import InputError
 from ._log import log
-from .clusters import mini_net_candidates
-from .corridors import analyse_corridors
-from .routing import route_network
+from .params import Parameters
+from .pipeline import Inputs, run_stages
 
 __all__ = ["AreaInputs", "BatchResult", "area_inputs", "grid_areas", "run_area", "run_batch"]
 
@@ -54,6 +56,17 @@ class AreaInputs:
     roads: gpd.GeoDataFrame | None = None
     sewers: gpd.GeoDataFrame | None = None
     trees: gpd.GeoDataFrame | None = None
+    barriers: gpd.GeoDataFrame | None = None
+
+    def inputs(self) -> Inputs:
+        """Return the area's inputs for :func:`warmtegis.run_stages`."""
+        return Inputs(
+            buildings=self.buildings,
+            roads=self.roads,
+            sewers=self.sewers,
+            trees=self.trees,
+            barriers=self.barriers,
+        )
 
 
 @dataclass
@@ -189,101 +202,82 @@ def area_inputs(
     roads: gpd.GeoDataFrame | None = None,
     sewers: gpd.GeoDataFrame | None = None,
     trees: gpd.GeoDataFrame | None = None,
+    barriers: gpd.GeoDataFrame | None = None,
     *,
     id_column: str | None = None,
     margin_m: float = 50.0,
 ) -> AreaInputs:
     """Return the inputs the batch gives area `area_id` (for running one area alone)."""
     areas = _check_areas(areas, id_column)
-    items = split_inputs(
-        areas, buildings, {"roads": roads, "sewers": sewers, "trees": trees}, margin_m=margin_m
-    )
+    context = {"roads": roads, "sewers": sewers, "trees": trees, "barriers": barriers}
+    items = split_inputs(areas, buildings, context, margin_m=margin_m)
     found = [i for i in items if i.area_id == area_id]
     if not found:
         raise InputError(f"study areas: no area {area_id!r}")
     return found[0]
 
 
-def _empty_like(gdf: gpd.GeoDataFrame | None) -> bool:
-    return gdf is None or len(gdf) == 0
-
-
-def run_area(item: AreaInputs, parameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Run the corridor and mini-net stages (and routing) for one area.
+def run_area(item: AreaInputs, parameters: Parameters | None = None) -> dict[str, Any]:
+    """Run the stages for one area (:func:`warmtegis.run_stages`) and clip its layers.
 
     The road segments (and their bottlenecks) are clipped to those whose midpoint lies in
     the area; when the area has a heat source, the trunk is routed from it over all the
     area's road segments (those in the margin too, as a single study would) to its
-    buildings. Returns the figures (``row``) and layers, each with an ``area_id`` column.
+    buildings. A stage that cannot run in an area (e.g. footpaths only) leaves a ``note``
+    and the other stages' figures. Returns the figures (``row``) and layers, each with an
+    ``area_id`` column.
     """
-    p = dict(parameters or {})
     t0 = time.perf_counter()
+    r = run_stages(
+        item.inputs(),
+        parameters,
+        item.source,
+        route=item.source is not None,
+        tolerate=True,
+        name=f"area {item.area_id}",
+    )
     row: dict[str, Any] = {"area_id": item.area_id, "buildings": len(item.buildings)}
     layers: dict[str, gpd.GeoDataFrame] = {}
-    c = None
-    if not _empty_like(item.roads):
-        try:
-            c = analyse_corridors(
-                item.roads,
-                sewers=None if _empty_like(item.sewers) else item.sewers,
-                trees=None if _empty_like(item.trees) else item.trees,
-                params=p.get("corridors"),
-            )
-        except InputError as exc:
-            # e.g. an area with footpaths only: report it, keep the other areas' results
-            row["note"] = f"corridors: {exc}"
-    if c is not None:
-        seg = c.road_segments
+    if r.corridors is not None:
+        seg = r.corridors.road_segments
         mid = shapely.line_interpolate_point(seg.geometry.values, 0.5, normalized=True)
         seg = seg[shapely.intersects(item.geometry, mid)]
-        bn = c.bottlenecks[c.bottlenecks["segment_id"].isin(seg["segment_id"])]
+        bn = r.corridors.bottlenecks
+        bn = bn[bn["segment_id"].isin(seg["segment_id"])]
         total = float(seg["length_m"].sum())
+        passable = float(seg.loc[seg["passable"], "length_m"].sum())
         row |= {
             "street_km": total / 1000,
-            "passable_pct": 100 * float(seg.loc[seg["passable"], "length_m"].sum()) / total
-            if total
-            else np.nan,
+            "passable_pct": 100 * passable / total if total else np.nan,
             "bottlenecks": len(bn),
         }
         layers["road_segments"] = seg.assign(area_id=item.area_id)
         layers["bottlenecks"] = bn.assign(area_id=item.area_id)
-    if len(item.buildings):
-        m = mini_net_candidates(
-            item.buildings,
-            params=p.get("mini_nets"),
-            demand_params=p.get("demand"),
-            borehole_params=p.get("boreholes"),
-            cost_params=p.get("costs"),
-        )
-        s = {k: v for k, v, _ in m.summary()}
+    if r.buildings is not None:
+        row["dwellings"] = int(r.buildings.buildings["dwellings"].sum())
+    if r.mini_nets is not None:
+        m = r.mini_nets
         row |= {
-            "dwellings": int(s["dwellings"]),
-            "eligible_dwellings": int(s["mini_net_eligible_dwellings"]),
-            "mini_nets": int(s["mini_nets"]),
-            "mini_net_eur_per_dwelling": float(s.get("mini_net_capex_per_dwelling", np.nan)),
+            "eligible_dwellings": m.eligible_dwellings,
+            "mini_nets": len(m.mini_nets),
+            "mini_net_eur_per_dwelling": m.capex_per_dwelling_eur,
         }
         layers["mini_nets"] = m.mini_nets.assign(area_id=item.area_id)
-        net = None
-        if item.source is not None and c is not None:
-            try:
-                net = route_network(
-                    c.road_segments,
-                    m.buildings,
-                    source=item.source,
-                    params=p.get("routing"),
-                    cost_params=p.get("costs"),
-                )
-            except InputError as exc:
-                row["note"] = "; ".join(filter(None, [row.get("note"), f"routing: {exc}"]))
-        if net is not None:
-            r = {k: v for k, v, _ in net.summary()}
-            row |= {
-                "connections": int(r["connections"]),
-                "trunk_km": sum(v for k, v in net.lengths_by_class.items() if k != "service")
-                / 1000,
-                "ort_eur_per_connection": float(r.get("MT_ort_per_connection", np.nan)),
-            }
-            layers["pipes"] = net.pipes.assign(area_id=item.area_id)
+    if r.network is not None:
+        net = r.network
+        lengths = net.lengths_by_class
+        row |= {
+            "connections": int(net.connections["connected"].sum()),
+            "trunk_km": sum(v for k, v in lengths.items() if k != "service") / 1000,
+            "service_km": lengths["service"] / 1000,
+            "crossings": int(net.pipes["crossings"].sum()),
+        }
+        if net.business_case is not None:
+            row["network"] = net.business_case.network
+            row["ort_eur_per_connection"] = net.business_case.ort_per_connection_eur
+        layers["pipes"] = net.pipes.assign(area_id=item.area_id)
+    if r.notes:
+        row["note"] = "; ".join(r.notes)
     row["seconds"] = time.perf_counter() - t0
     return {"row": row, "layers": layers}
 
@@ -300,6 +294,9 @@ _AREA_COLUMNS = (
     "bottlenecks",
     "connections",
     "trunk_km",
+    "service_km",
+    "crossings",
+    "network",
     "ort_eur_per_connection",
     "note",
     "seconds",
@@ -323,16 +320,17 @@ def run_batch(
     roads: gpd.GeoDataFrame | None = None,
     sewers: gpd.GeoDataFrame | None = None,
     trees: gpd.GeoDataFrame | None = None,
+    barriers: gpd.GeoDataFrame | None = None,
     *,
     id_column: str | None = None,
     grid_m: float = 1000.0,
     margin_m: float = 50.0,
-    parameters: Mapping[str, Any] | None = None,
+    parameters: Parameters | None = None,
     client=None,
     scheduler: str | None = None,
     workers: int | None = None,
 ) -> BatchResult:
-    """Run the corridor and mini-net stages per area on a dask cluster and gather the result.
+    """Run the stages per area on a dask cluster and gather the result.
 
     Parameters
     ----------
@@ -340,13 +338,15 @@ def run_batch(
         Area polygons with an id column (``area_id`` or `id_column`); None: a square grid
         of `grid_m` over the buildings. Columns ``source_x``/``source_y`` (EPSG:28992) give
         an area a heat source: its trunk network is routed and priced.
-    buildings, roads, sewers, trees
-        Outputs of the readers (:func:`~warmtegis.read_buildings` etc.), EPSG:28992.
+    buildings, roads, sewers, trees, barriers
+        Outputs of the readers (:func:`~warmtegis.read_buildings` etc.), EPSG:28992;
+        barriers (water, railways) are charged a drilling per crossing by routing.
     margin_m
-        Roads, sewers and trees within this distance of an area take part in its corridor
-        check.
+        Roads, sewers, trees and barriers within this distance of an area take part in its
+        corridor check and routing.
     parameters
-        Stage parameters as in a study file (``parse_parameters``); defaults when None.
+        :class:`~warmtegis.Parameters` (e.g. ``read_study(path).parameters``); defaults when
+        None.
     client, scheduler, workers
         A ``dask.distributed.Client`` to use; else a scheduler address to connect to; else a
         ``LocalCluster`` of `workers` processes (default 2) started and closed here.
@@ -363,7 +363,7 @@ def run_batch(
 
     t0 = time.perf_counter()
     areas = grid_areas(buildings, grid_m) if areas is None else _check_areas(areas, id_column)
-    context = {"roads": roads, "sewers": sewers, "trees": trees}
+    context = {"roads": roads, "sewers": sewers, "trees": trees, "barriers": barriers}
     own, cluster = (client, None) if client is not None else _client(scheduler, workers)
     try:
         n_workers = max(1, len(own.scheduler_info().get("workers", {})))

@@ -21,14 +21,15 @@ with a group's annual demand, so one table per layout sizes thousands of groups 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from ._errors import ConfigError
-from .params import register
+from .params import BoreholeParams
+from .units import FULL_LOAD_HOURS, HOURS_PER_MONTH, KWH_PER_GJ
 
 __all__ = [
     "BoreholeParams",
@@ -39,9 +40,7 @@ __all__ = [
     "size_mini_nets",
 ]
 
-_HOURS_PER_MONTH = 730.0  # 8760 / 12, as GHEtool
 _EXACT_LOOPS = 8  # lines of more loops are extrapolated from 7 and 8 (see _depth_for)
-_KWH_PER_GJ = 1e6 / 3600
 
 #: Share of the annual space-heating demand per month in the Netherlands: heating degree days
 #: (base 18 °C) at De Bilt, 1991-2020 normals, rounded (KNMI).
@@ -59,84 +58,6 @@ HEATING_DEGREE_DAY_SHARE = (
     0.128,
     0.173,
 )
-
-
-@register("boreholes")
-@dataclass(frozen=True)
-class BoreholeParams:
-    """Ground, borehole and design parameters of borehole fields (``[parameters.boreholes]``).
-
-    Attributes
-    ----------
-    ground_conductivity_w_mk : float
-        Ground thermal conductivity (W/m·K). Default 2.0: water-saturated Dutch sands and
-        clays lie at 1.5-2.5 (ISSO 73 ranges); assumption.
-    ground_heat_capacity_j_m3k : float
-        Volumetric heat capacity (J/m³·K). Default 2.4e6, saturated sediments.
-    ground_temperature_c : float
-        Undisturbed ground temperature (°C). Default 11.0: 10-12 °C at 20-150 m in NL.
-    borehole_resistance_mk_w : float
-        Effective borehole thermal resistance Rb* (m·K/W). Default 0.10: grouted single/double
-        U-tube in a small-diameter borehole (0.08-0.12 typical); assumption.
-    borehole_radius_m : float
-        Borehole radius (m). Default 0.065.
-    buried_depth_m : float
-        Depth of the top of the loop (m). Default 1.0.
-    spacing_m : float
-        Distance between loops (m), drilled in a line along the group. Default 6.0.
-    min_fluid_temperature_c : float
-        Design minimum mean fluid temperature during a peak (°C). Default -2.0: brine with
-        antifreeze; assumption within the usual -3..0 °C.
-    max_fluid_temperature_c : float
-        Design maximum mean fluid temperature (°C). Default 25.0 (only matters with cooling).
-    simulation_years : int
-        Years the field must keep the fluid within limits. Default 25.
-    seasonal_performance_factor : float
-        SPF of the water-water heat pump: the ground supplies ``1 - 1/SPF`` of the heat.
-        Default 4.5; assumption.
-    full_load_hours : float
-        Annual demand / peak load per dwelling (h). Default 1800: peak 6.5 kW for 42 GJ.
-    hot_water_share : float
-        Share of the annual demand for hot water, spread evenly over the months. Default 0.2.
-    peak_duration_hours : float
-        Duration of the peak load (h). Default 6, GHEtool's default.
-    dwellings_per_loop : int
-        Starting layout: one loop per this many dwellings (DOMAIN §3: 2-3). Default 3.
-    max_depth_m, min_depth_m : float
-        Allowed loop length (m); a deeper requirement adds a loop. Defaults 200 and 30.
-    """
-
-    ground_conductivity_w_mk: float = field(default=2.0, metadata={"min": 0.1})
-    ground_heat_capacity_j_m3k: float = field(default=2.4e6, metadata={"min": 1e5})
-    ground_temperature_c: float = field(default=11.0, metadata={"min": -50.0})
-    borehole_resistance_mk_w: float = 0.10
-    borehole_radius_m: float = field(default=0.065, metadata={"min": 0.01})
-    buried_depth_m: float = 1.0
-    spacing_m: float = field(default=6.0, metadata={"min": 1.0})
-    min_fluid_temperature_c: float = field(default=-2.0, metadata={"min": -50.0})
-    max_fluid_temperature_c: float = field(default=25.0, metadata={"min": -50.0})
-    simulation_years: int = field(default=25, metadata={"min": 1})
-    seasonal_performance_factor: float = field(default=4.5, metadata={"min": 1.01})
-    full_load_hours: float = field(default=1800.0, metadata={"min": 100.0})
-    hot_water_share: float = 0.2
-    peak_duration_hours: float = field(default=6.0, metadata={"min": 1.0})
-    dwellings_per_loop: int = field(default=3, metadata={"min": 1})
-    max_depth_m: float = field(default=200.0, metadata={"min": 10.0})
-    min_depth_m: float = field(default=30.0, metadata={"min": 1.0})
-
-    def __post_init__(self) -> None:
-        problems = []
-        if self.min_fluid_temperature_c >= self.ground_temperature_c:
-            problems.append(
-                "[parameters.boreholes] min_fluid_temperature_c must lie below "
-                "ground_temperature_c, or no borehole can deliver heat"
-            )
-        if not 0 <= self.hot_water_share <= 1:
-            problems.append("[parameters.boreholes] hot_water_share must lie in 0..1")
-        if self.min_depth_m > self.max_depth_m:
-            problems.append("[parameters.boreholes] min_depth_m must not exceed max_depth_m")
-        if problems:
-            raise ConfigError(problems)
 
 
 @dataclass(frozen=True)
@@ -186,7 +107,7 @@ def _gfunction(borefield, alpha: float, times: np.ndarray, n_log: int = 24) -> n
 
 
 def _times(years: int, peak_hours: float) -> np.ndarray:
-    months = np.arange(1, 12 * years + 1) * _HOURS_PER_MONTH * 3600.0
+    months = np.arange(1, 12 * years + 1) * HOURS_PER_MONTH * 3600.0
     return np.concatenate([[peak_hours * 3600.0], months])  # pygfunction wants them sorted
 
 
@@ -246,9 +167,9 @@ def _load_series(
     inj = _annual_series(monthly_injection_kwh, years, "monthly_injection_kwh")
     pex = _annual_series(peak_extraction_kw, years, "peak_extraction_kw") * 1000
     pin = _annual_series(peak_injection_kw, years, "peak_injection_kw") * 1000
-    monthly_w = (inj - ex) / _HOURS_PER_MONTH * 1000
-    pex = np.maximum(pex, ex / _HOURS_PER_MONTH * 1000)
-    pin = np.maximum(pin, inj / _HOURS_PER_MONTH * 1000)
+    monthly_w = (inj - ex) / HOURS_PER_MONTH * 1000
+    pex = np.maximum(pex, ex / HOURS_PER_MONTH * 1000)
+    pin = np.maximum(pin, inj / HOURS_PER_MONTH * 1000)
     return monthly_w, pex, pin
 
 
@@ -327,7 +248,9 @@ def size_borefield(
 
 
 def ground_loads(
-    heat_demand_gj: np.ndarray, params: BoreholeParams
+    heat_demand_gj: np.ndarray,
+    params: BoreholeParams,
+    full_load_hours: float = FULL_LOAD_HOURS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Monthly ground extraction (kWh) and peak extraction (kW) for annual heat demands.
 
@@ -341,21 +264,21 @@ def ground_loads(
     tuple of numpy.ndarray
         Arrays of shape (n, 12): monthly extraction (kWh) and peak extraction (kW).
     """
-    demand_kwh = np.asarray(heat_demand_gj, dtype=float)[:, None] * _KWH_PER_GJ
+    demand_kwh = np.asarray(heat_demand_gj, dtype=float)[:, None] * KWH_PER_GJ
     ground = 1 - 1 / params.seasonal_performance_factor
     hdd = np.asarray(HEATING_DEGREE_DAY_SHARE) / sum(HEATING_DEGREE_DAY_SHARE)
     share = (1 - params.hot_water_share) * hdd + params.hot_water_share / 12
     monthly = demand_kwh * ground * share
-    peak = demand_kwh * ground / params.full_load_hours * (hdd / hdd.max())
+    peak = demand_kwh * ground / full_load_hours * (hdd / hdd.max())
     return monthly, peak
 
 
 @lru_cache(maxsize=64)
 def _unit_table(
-    n_loops: int, params: BoreholeParams, grid: tuple[float, ...]
+    n_loops: int, params: BoreholeParams, grid: tuple[float, ...], full_load_hours: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lowest temperature term per grid length for 1 kWh of annual ground extraction."""
-    monthly, peak = ground_loads(np.array([1.0]), params)
+    monthly, peak = ground_loads(np.array([1.0]), params, full_load_hours)
     scale = monthly.sum()  # loads per kWh of annual ground extraction
     monthly, peak = monthly / scale, peak / scale
     years = params.simulation_years
@@ -379,20 +302,24 @@ def _unit_table(
 
 
 def _depth_for(
-    extraction_kwh: np.ndarray, n_loops: int, params: BoreholeParams, grid: tuple[float, ...]
+    extraction_kwh: np.ndarray,
+    n_loops: int,
+    params: BoreholeParams,
+    grid: tuple[float, ...],
+    full_load_hours: float,
 ) -> np.ndarray:
     """Length per loop meeting the minimum temperature, by interpolation on the grid."""
     allowed = params.ground_temperature_c - params.min_fluid_temperature_c
     # required: E * unit(H) / (n H) <= allowed  <=>  n H / unit(H) >= E / allowed;
     # n H / unit(H) grows with H, so invert it by interpolation
     if n_loops <= _EXACT_LOOPS:
-        lengths, unit = _unit_table(n_loops, params, grid)
+        lengths, unit = _unit_table(n_loops, params, grid, full_load_hours)
         capacity = n_loops * lengths / unit
     else:
         # beyond 8 loops in a line each extra loop adds what the 8th added (interior loops
         # all see the same neighbours): within 0.6 % of the exact table for 12-16 loops
-        lengths, u7 = _unit_table(_EXACT_LOOPS - 1, params, grid)
-        _, u8 = _unit_table(_EXACT_LOOPS, params, grid)
+        lengths, u7 = _unit_table(_EXACT_LOOPS - 1, params, grid, full_load_hours)
+        _, u8 = _unit_table(_EXACT_LOOPS, params, grid, full_load_hours)
         c7, c8 = (_EXACT_LOOPS - 1) * lengths / u7, _EXACT_LOOPS * lengths / u8
         capacity = c8 + (n_loops - _EXACT_LOOPS) * (c8 - c7)
     need = np.asarray(extraction_kwh, dtype=float) / allowed
@@ -408,6 +335,7 @@ def size_mini_nets(
     heat_demand_gj: np.ndarray,
     *,
     params: BoreholeParams | None = None,
+    full_load_hours: float = FULL_LOAD_HOURS,
     grid: Sequence[float] = (30.0, 45.0, 65.0, 90.0, 120.0, 160.0, 200.0, 250.0),
 ) -> pd.DataFrame:
     """Size the shared borehole field of many mini nets at once.
@@ -424,6 +352,8 @@ def size_mini_nets(
         Annual heat demand of each group (GJ).
     params
         :class:`BoreholeParams`.
+    full_load_hours
+        Annual demand / peak load (h): ``[parameters.demand] full_load_hours``.
     grid
         Loop lengths (m) the g-functions are computed on; lengths between are interpolated.
 
@@ -438,7 +368,7 @@ def size_mini_nets(
     demand = np.asarray(heat_demand_gj, dtype=float)
     if np.any(n < 1) or np.any(~np.isfinite(demand)) or np.any(demand < 0):
         raise ConfigError("mini nets need n_dwellings >= 1 and non-negative heat_demand_gj")
-    monthly, _ = ground_loads(demand, p)
+    monthly, _ = ground_loads(demand, p, full_load_hours)
     extraction = monthly.sum(axis=1)
     grid = tuple(float(h) for h in grid)
     loops = np.ceil(n / p.dwellings_per_loop).astype(int)
@@ -447,7 +377,7 @@ def size_mini_nets(
     while todo.any():
         for k in np.unique(loops[todo]):
             sel = todo & (loops == k)
-            depth[sel] = _depth_for(extraction[sel], int(k), p, grid)
+            depth[sel] = _depth_for(extraction[sel], int(k), p, grid, full_load_hours)
         over = todo & (depth > p.max_depth_m)
         loops[over] += 1
         todo = over
@@ -458,6 +388,6 @@ def size_mini_nets(
             "borehole_depth_m": depth,
             "drilled_m": loops * depth,
             "ground_extraction_mwh": extraction / 1000,
-            "peak_kw": demand * _KWH_PER_GJ / p.full_load_hours,
+            "peak_kw": demand * KWH_PER_GJ / full_load_hours,
         }
     )

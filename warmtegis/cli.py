@@ -12,6 +12,7 @@ from . import settings
 from ._errors import InputError
 from .datasets import get_path
 from .export import write_heat_density, write_map, write_summary
+from .params import Parameters
 from .pipeline import StudyResult, run_study
 
 __all__ = ["main"]
@@ -117,12 +118,12 @@ def demo(out_dir: Path, map_assets: Path | None) -> None:
     _report(result, out)
 
 
-def _read_parameters(path: Path) -> dict:
+def _read_parameters(path: Path) -> Parameters:
     """Read the ``[parameters]`` of a TOML file, checked like a study file's."""
     import tomllib
 
     from ._errors import ConfigError
-    from .params import parse_parameters
+    from .params import read_parameters
 
     try:
         with open(path, "rb") as fh:
@@ -131,7 +132,7 @@ def _read_parameters(path: Path) -> dict:
         raise ConfigError(f"--params {path}: no such file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"--params {path}: not valid TOML ({exc})") from None
-    return parse_parameters(raw.get("parameters"), location=str(path))
+    return read_parameters(raw.get("parameters"), location=str(path))
 
 
 @main.command()
@@ -140,6 +141,11 @@ def _read_parameters(path: Path) -> dict:
 @click.option("--roads", type=click.Path(path_type=Path), help="NWB wegvakken or BGT wegdeel.")
 @click.option("--sewers", type=click.Path(path_type=Path), help="Sewer lines.")
 @click.option("--trees", type=click.Path(path_type=Path), help="Tree points.")
+@click.option(
+    "--barriers",
+    type=click.Path(path_type=Path),
+    help="Water, railways: each crossing by the pipes costs a drilling (routing).",
+)
 @click.option(
     "--out", "out", required=True, type=click.Path(path_type=Path), help="Output GeoPackage."
 )
@@ -168,6 +174,7 @@ def batch(
     roads: Path | None,
     sewers: Path | None,
     trees: Path | None,
+    barriers: Path | None,
     out: Path,
     id_column: str | None,
     grid_m: float,
@@ -176,7 +183,7 @@ def batch(
     workers: int | None,
     scheduler: str | None,
 ) -> None:
-    """Run corridors and mini nets for every area of AREAS (polygons; else a square grid).
+    """Run the stages for every area of AREAS (polygons; else a square grid).
 
     Writes OUT with the layers areas (per-area figures), road_segments, bottlenecks,
     mini_nets and (for areas with source_x/source_y columns) pipes, each with area_id.
@@ -206,6 +213,13 @@ def batch(
             read_roads(roads) if roads else None,
             read_sewers(sewers) if sewers else None,
             read_trees(trees) if trees else None,
+            read_layer(
+                barriers,
+                geometry_types=("LineString", "MultiLineString", "Polygon", "MultiPolygon"),
+                what="barriers (water, railways)",
+            )
+            if barriers
+            else None,
             id_column=id_column,
             grid_m=grid_m,
             margin_m=margin_m,

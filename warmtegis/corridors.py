@@ -35,8 +35,7 @@ import itertools
 import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from types import MappingProxyType
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -49,7 +48,8 @@ from . import settings
 from ._errors import InputError
 from ._log import log
 from ._transects import Intervals, Transects
-from .params import register
+from ._validate import check_frame
+from .params import CorridorParams
 
 __all__ = [
     "CROWN_DIAMETER_BY_HEIGHT",
@@ -63,6 +63,9 @@ __all__ = [
     "road_surface",
 ]
 
+_LINES = ("LineString", "MultiLineString")
+_POLYGONS = ("Polygon", "MultiPolygon")
+
 #: Median crown diameter (m) by height class (upper bounds in m), measured on 6,671
 #: Amsterdam street trees (DOMAIN.md §1): <=6, 6-9, 9-12, 12-15, 15-18, 18-24, >24 m.
 CROWN_DIAMETER_BY_HEIGHT: tuple[tuple[float, float], ...] = (
@@ -75,77 +78,6 @@ CROWN_DIAMETER_BY_HEIGHT: tuple[tuple[float, float], ...] = (
     (np.inf, 10.5),
 )
 
-_USABLE = (
-    "rijbaan lokale weg",
-    "rijbaan regionale weg",
-    "rijbaan autoweg",
-    "parkeervlak",
-    "voetpad",
-    "fietspad",
-    "inrit",
-    "voetgangersgebied",
-    "woonerf",
-)
-_CARRIAGEWAY = ("rijbaan lokale weg", "rijbaan regionale weg", "rijbaan autoweg", "woonerf")
-# NWB wegbeheerdersoort -> default street width (m) when no width (e.g. WKD) is given:
-# R Rijk, P provincie, G gemeente, W waterschap, T other. Municipal streets are drawn at
-# 6 m (carriageway plus verge/footpath space a trench can use); choose per study.
-_WIDTH_BY_TYPE = MappingProxyType({"R": 12.0, "P": 9.0, "G": 6.0, "W": 5.0, "T": 4.0})
-
-
-@register("corridors")
-@dataclass(frozen=True)
-class CorridorParams:
-    """Parameters of the corridor stage (``[parameters.corridors]`` in a study file).
-
-    Attributes
-    ----------
-    trench_width_m : float
-        Width of the pipe trench that must fit (m). 1.2 for a steel MT pipe pair
-        (DOMAIN.md §1); about 0.6 for flexible ZLT pipes.
-    sewer_clearance_m : float
-        Clearance kept from a sewer (m), added to half its diameter when known. 1.0
-        (CROW 2016: 0.5-1.0 m).
-    tree_root_margin_m : float
-        Margin beyond the crown projection (m). 1.5 ("kwetsbare boomzone", Handboek Bomen).
-    unknown_crown_radius_m : float
-        Crown radius (m) of a tree without crown diameter or height: 6.0, as the study.
-    usable_functions : tuple of str
-        BGT ``function`` values that count as street space a trench may use.
-    carriageway_functions : tuple of str
-        BGT functions whose polygons give the derived centrelines.
-    road_width_by_type : mapping
-        Default road width (m) per NWB ``wegbehsrt`` when the roads carry no width.
-    default_road_width_m : float
-        Width (m) for road types not in `road_width_by_type`.
-    station_spacing_m : float
-        Spacing (m) of the cross-sections along each segment.
-    max_half_width_m : float
-        Half-length (m) of the cross-sections on road surfaces (BGT).
-    centreline_densify_m : float
-        Boundary densification (m) of the carriageway skeleton: about the narrowest
-        carriageway width (pygeoops' advice); the Voronoi diagram's cost grows with it.
-    centreline_simplify_m : float
-        Douglas-Peucker tolerance (m) applied to the carriageways before densifying: BGT
-        outlines carry many near-collinear vertices that only slow the Voronoi diagram
-        (Otterlo: 0.1 m removes 40 % of the points, the centreline length moves 0.2 %).
-    centreline_min_branch_m : float
-        Skeleton branches shorter than this (m) are pruned.
-    """
-
-    trench_width_m: float = field(default=1.2, metadata={"min": 0.05})
-    sewer_clearance_m: float = 1.0
-    tree_root_margin_m: float = 1.5
-    unknown_crown_radius_m: float = 6.0
-    usable_functions: tuple[str, ...] = _USABLE
-    carriageway_functions: tuple[str, ...] = _CARRIAGEWAY
-    road_width_by_type: Mapping[str, float] = field(default_factory=lambda: _WIDTH_BY_TYPE)
-    default_road_width_m: float = field(default=6.0, metadata={"min": 0.5})
-    station_spacing_m: float = field(default=1.0, metadata={"min": 0.1})
-    max_half_width_m: float = field(default=20.0, metadata={"min": 1.0})
-    centreline_densify_m: float = field(default=4.0, metadata={"min": 0.2})
-    centreline_simplify_m: float = field(default=0.1, metadata={"min": 0.0})
-    centreline_min_branch_m: float = 10.0
 
 
 @dataclass
@@ -189,7 +121,7 @@ class Corridors:
             ("bottlenecks", len(self.bottlenecks), "count"),
             ("road_area", float(self.surface.area.sum()) / 1e4, "ha"),
             ("free_corridor_area", float(self.free_corridors["area_m2"].sum()) / 1e4, "ha"),
-            ("trench_width", self.params.trench_width_m, "m"),
+            ("trench_width", self.params.trench_m, "m"),
         ]
 
 
@@ -556,9 +488,29 @@ def analyse_corridors(
     -------
     Corridors
         Obstacles, free corridors, road segments and bottlenecks.
+
+    Examples
+    --------
+    >>> import warmtegis as wg
+    >>> from warmtegis.datasets import get_path
+    >>> c = wg.analyse_corridors(wg.read_roads(get_path("wageningen/nwb_wegvakken.gpkg")))
+    >>> round(c.road_segments["length_m"].sum() / 1000, 1), bool(c.road_segments["passable"].all())
+    (27.5, True)
     """
-    p = params or CorridorParams()
-    w = p.trench_width_m
+    p = (params or CorridorParams()).resolved()
+    w = p.trench_m
+    roads = check_frame(roads, what="roads", geometry_types=_LINES + _POLYGONS)
+    if sewers is not None:
+        sewers = check_frame(sewers, what="sewers", geometry_types=_LINES)
+    if trees is not None:
+        trees = check_frame(trees, what="trees", geometry_types=("Point", "MultiPoint"))
+    if centrelines is not None:
+        centrelines = check_frame(centrelines, what="centrelines", geometry_types=_LINES)
+    if extra:
+        extra = {
+            kind: (check_frame(gdf, what=f"obstacles {kind!r}"), clearance)
+            for kind, (gdf, clearance) in extra.items()
+        }
     surface = road_surface(roads, p)
     if len(surface) == 0:
         raise InputError(

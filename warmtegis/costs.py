@@ -37,7 +37,6 @@ import pandas as pd
 
 from ._errors import ConfigError
 from ._log import log
-from .params import register_parser
 
 __all__ = [
     "CONNECTION_TYPES",
@@ -730,13 +729,26 @@ def price_pipes(
     network: Literal["MT", "ZLT"] = "MT",
     *,
     params: CostParams | None = None,
+    impassable_penalty: float = 1.0,
+    crossing_eur: float = 0.0,
 ) -> pd.DataFrame:
-    """Return a copy of a ``pipes`` table with ``cost_eur`` = ``length_m`` × €/m of its class.
+    """Return a copy of a ``pipes`` table with its cost: the one place pipes are priced.
+
+    ``cost_eur`` = ``length_m`` × the €/m of its ``pipe_class`` × `impassable_penalty` where
+    ``passable`` is False + ``crossings`` × `crossing_eur` (the street graph's edge weights,
+    the ``pipes`` layer and the business case's surcharges all come from here).
 
     Raises
     ------
     ConfigError
         When `pipes` lacks ``pipe_class``/``length_m`` or holds an unknown class.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"pipe_class": ["secondary", "secondary"], "length_m": [10.0, 10.0],
+    ...                   "passable": [True, False], "crossings": [0, 1]})
+    >>> price_pipes(t, "MT", impassable_penalty=2.0, crossing_eur=30000)["cost_eur"].tolist()
+    [12800.0, 55600.0]
     """
     params = params or load_cost_params()
     net = _network(params, network)
@@ -749,7 +761,14 @@ def price_pipes(
             f"pipes table: unknown pipe_class {unknown}; expected one of {', '.join(PIPE_CLASSES)}"
         )
     out = pipes.copy()
-    out["cost_eur"] = out["length_m"] * out["pipe_class"].map(net.pipe_eur_per_m).astype(float)
+    base = out["length_m"].to_numpy(float) * out["pipe_class"].map(net.pipe_eur_per_m).to_numpy(
+        float
+    )
+    if "passable" in out:
+        base = base * np.where(out["passable"].to_numpy(bool), 1.0, impassable_penalty)
+    if "crossings" in out:
+        base = base + out["crossings"].to_numpy(float) * crossing_eur
+    out["cost_eur"] = base
     return out
 
 
@@ -920,5 +939,3 @@ def price_mini_nets(mini_nets: pd.DataFrame, *, params: CostParams | None = None
     out["cheapest"] = labels[out[options].to_numpy().argmin(axis=1)] if len(out) else []
     return out
 
-
-register_parser("costs", load_cost_params)

@@ -1,24 +1,49 @@
-"""Run a study through the stages and collect every layer and the summary in one result."""
+"""The one stage runner: buildings, corridors, mini nets, routing and costs, in that order.
+
+:func:`run_stages` holds the stage sequence and is used by both entry points:
+:func:`run_study` is *read the study file + load its inputs + run_stages*, and a batch area
+(:mod:`warmtegis.batch`) is *split the inputs + run_stages + clip + concatenate*. Every stage
+returns a typed result (:class:`~warmtegis.BuildingStock`, :class:`~warmtegis.Corridors`,
+:class:`~warmtegis.MiniNets`, :class:`~warmtegis.Network`) and later stages and callers read
+those, never the summary's text keys.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import geopandas as gpd
 import pandas as pd
 
 from . import settings
-from ._errors import ConfigError
+from ._errors import ConfigError, InputError
 from ._log import log
-from .clusters import MiniNets, mini_net_candidates
-from .corridors import CorridorParams, Corridors, analyse_corridors, corridors_layers
+from .buildings import BuildingStock, enrich_buildings
+from .corridors import Corridors, analyse_corridors, corridors_layers
 from .io import read_buildings, read_layer, read_roads, read_sewers, read_trees, write_geopackage
+from .mini_nets import MiniNets, mini_net_candidates
+from .params import Parameters
 from .routing import Network, route_network
 from .study import Study, read_study
 
-__all__ = ["STAGES", "Inputs", "StudyResult", "load_inputs", "run_study"]
+__all__ = [
+    "STAGES",
+    "Inputs",
+    "StageResults",
+    "StudyResult",
+    "load_inputs",
+    "run_stages",
+    "run_study",
+]
+
+#: The stages in the order :func:`run_stages` runs them.
+STAGES = ("load", "buildings", "corridors", "mini nets", "routing and costs")
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -26,43 +51,46 @@ class Inputs:
     """The loaded, validated input layers of a study (EPSG:28992)."""
 
     buildings: gpd.GeoDataFrame
-    roads: gpd.GeoDataFrame
+    roads: gpd.GeoDataFrame | None = None
     sewers: gpd.GeoDataFrame | None = None
     trees: gpd.GeoDataFrame | None = None
     barriers: gpd.GeoDataFrame | None = None
 
 
 @dataclass
-class StudyResult:
-    """Everything one study run produced.
+class StageResults:
+    """Everything :func:`run_stages` produced.
 
     Attributes
     ----------
-    study : Study
-        The study that was run.
     inputs : Inputs
-        The loaded inputs.
+        The inputs the stages ran on.
+    parameters : Parameters
+        The effective parameters.
+    buildings, corridors, mini_nets, network
+        The stages' typed results (None for a stage that did not run).
     layers : dict
         Output layer name -> GeoDataFrame, in the order they are written.
-    corridors, mini_nets, network
-        The stages' own results (:class:`~warmtegis.Corridors`, :class:`~warmtegis.MiniNets`,
-        :class:`~warmtegis.Network`).
     summary : pandas.DataFrame
         Columns ``key``, ``value``, ``unit``.
     timings : dict
         Stage name -> seconds it took.
+    notes : list of str
+        Why a stage did not run (only when run with ``tolerate=True``).
     """
 
-    study: Study
     inputs: Inputs
-    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    parameters: Parameters = field(default_factory=Parameters)
+    buildings: BuildingStock | None = None
     corridors: Corridors | None = None
     mini_nets: MiniNets | None = None
     network: Network | None = None
+    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     summary: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["key", "value", "unit"])
     )
     timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def add_summary(self, rows: list[tuple[str, float, str]]) -> None:
         """Append ``(key, value, unit)`` rows to the summary."""
@@ -73,8 +101,25 @@ class StudyResult:
         )
 
     def to_geopackage(self, path: str | Path) -> Path:
-        """Write every layer and the ``summary`` table to `path` atomically."""
-        return write_geopackage({**self.layers, "summary": self.summary}, path)
+        """Write every layer, the summary and the effective parameters to `path` atomically.
+
+        Besides the layers the GeoPackage holds ``summary``, ``parameters`` (section, key,
+        value, unit, source of every effective parameter, and the warmtegis version) and
+        ``layer_styles`` (a QGIS style per layer).
+        """
+        from .export import geopackage_tables
+
+        return write_geopackage(
+            {**self.layers, **geopackage_tables(self.summary, self.parameters, self.layers)},
+            path,
+        )
+
+
+@dataclass
+class StudyResult(StageResults):
+    """Everything one study run produced: :class:`StageResults` and the study it ran."""
+
+    study: Study | None = None
 
 
 def load_inputs(study: Study) -> Inputs:
@@ -99,100 +144,176 @@ def load_inputs(study: Study) -> Inputs:
     return Inputs(buildings=buildings, roads=roads, sewers=sewers, trees=trees, barriers=barriers)
 
 
-def _check_source(study: Study, inputs: Inputs) -> None:
-    if study.source is None:
+def _check_source(source: tuple[float, float] | None, inputs: Inputs, where: str) -> None:
+    if source is None or inputs.roads is None:
         return
     xmin, ymin, xmax, ymax = inputs.roads.total_bounds
-    x, y = study.source
+    x, y = source
     if not (xmin <= x <= xmax and ymin <= y <= ymax):
         raise ConfigError(
-            f"{study.path} [source]: the heat source ({x:.1f}, {y:.1f}) lies outside the "
+            f"{where}: the heat source ({x:.1f}, {y:.1f}) lies outside the "
             f"roads of the study area (x {xmin:.0f}-{xmax:.0f}, y {ymin:.0f}-{ymax:.0f}, "
             "EPSG:28992)"
         )
 
 
-def _load(result: StudyResult) -> None:
-    study, inputs = result.study, result.inputs
-    _check_source(study, inputs)
-    result.layers["input_buildings"] = inputs.buildings
-    result.layers["input_roads"] = inputs.roads
+def _empty(gdf: gpd.GeoDataFrame | None) -> bool:
+    return gdf is None or len(gdf) == 0
+
+
+def _load_layers(out: StageResults) -> None:
+    inputs = out.inputs
+    out.layers["input_buildings"] = inputs.buildings
     rows: list[tuple[str, float, str]] = [("buildings", len(inputs.buildings), "count")]
-    if inputs.roads.attrs.get("road_kind") == "surfaces":
-        rows.append(("road_surface_area", inputs.roads.area.sum() / 1e4, "ha"))
-    else:
-        rows.append(("road_centreline_length", inputs.roads.length.sum() / 1000, "km"))
+    if inputs.roads is not None:
+        out.layers["input_roads"] = inputs.roads
+        if inputs.roads.attrs.get("road_kind") == "surfaces":
+            rows.append(("road_surface_area", inputs.roads.area.sum() / 1e4, "ha"))
+        else:
+            rows.append(("road_centreline_length", inputs.roads.length.sum() / 1000, "km"))
     if inputs.sewers is not None:
-        result.layers["input_sewers"] = inputs.sewers
+        out.layers["input_sewers"] = inputs.sewers
         rows.append(("sewer_length", inputs.sewers.length.sum() / 1000, "km"))
     if inputs.trees is not None:
-        result.layers["input_trees"] = inputs.trees
+        out.layers["input_trees"] = inputs.trees
         rows.append(("trees", len(inputs.trees), "count"))
-    result.add_summary(rows)
-    log(f"study {study.name!r}: loaded {len(result.layers)} input layers")
+    out.add_summary(rows)
 
 
-def _corridors(result: StudyResult) -> None:
-    inputs = result.inputs
-    result.corridors = analyse_corridors(
-        inputs.roads,
-        sewers=inputs.sewers,
-        trees=inputs.trees,
-        params=result.study.parameters.get("corridors", CorridorParams()),
+def run_stages(
+    inputs: Inputs,
+    parameters: Parameters | None = None,
+    source: tuple[float, float] | None = None,
+    *,
+    route: bool = True,
+    tolerate: bool = False,
+    name: str = "study",
+) -> StageResults:
+    """Run every stage on loaded inputs: buildings, corridors, mini nets, routing and costs.
+
+    Parameters
+    ----------
+    inputs
+        The input layers (buildings required; roads for corridors and routing).
+    parameters
+        The effective parameters; the documented defaults when None.
+    source
+        Heat source (x, y) in EPSG:28992 for routing; the default source when None.
+    route
+        Route the collective network (needs roads).
+    tolerate
+        Turn a stage's :class:`~warmtegis.InputError` into a note in ``notes`` and skip the
+        stages that need it, instead of raising (batch mode: one bad area does not stop the
+        others).
+    name
+        For the progress bar and the log.
+
+    Returns
+    -------
+    StageResults
+    """
+    from tqdm.auto import tqdm
+
+    p = parameters or Parameters()
+    if not isinstance(p, Parameters):
+        raise TypeError(f"parameters must be a warmtegis.Parameters, not {type(p).__name__}")
+    out = StageResults(inputs=inputs, parameters=p)
+    bar = tqdm(total=len(STAGES), desc=name, unit="stage", disable=not settings.progress)
+
+    def stage(label: str, fn: Callable[[], T]) -> T | None:
+        bar.set_postfix_str(label)
+        t = time.perf_counter()
+        try:
+            return fn()
+        except InputError as exc:
+            if not tolerate:
+                raise
+            out.notes.append(f"{label}: {exc}")
+            return None
+        finally:
+            out.timings[label] = time.perf_counter() - t
+            bar.update()
+
+    try:
+        stage("load", lambda: _load_layers(out))
+        if not _empty(inputs.buildings):
+            out.buildings = stage(
+                "buildings",
+                lambda: enrich_buildings(
+                    inputs.buildings, params=p.mini_nets, demand_params=p.demand
+                ),
+            )
+        if out.buildings is not None:
+            out.add_summary(out.buildings.summary())
+        roads = inputs.roads
+        if roads is not None and len(roads):
+            out.corridors = stage(
+                "corridors",
+                lambda: analyse_corridors(
+                    roads,
+                    sewers=None if _empty(inputs.sewers) else inputs.sewers,
+                    trees=None if _empty(inputs.trees) else inputs.trees,
+                    params=p.corridors,
+                ),
+            )
+        if out.corridors is not None:
+            out.layers.update(corridors_layers(out.corridors))
+            out.add_summary(out.corridors.summary())
+        if out.buildings is not None:
+            stock = out.buildings
+            out.mini_nets = stage(
+                "mini nets",
+                lambda: mini_net_candidates(
+                    stock,
+                    params=p.mini_nets,
+                    borehole_params=p.boreholes,
+                    cost_params=p.costs,
+                ),
+            )
+        if out.mini_nets is not None:
+            out.add_summary(out.mini_nets.summary())
+        if route and out.corridors is not None and out.mini_nets is not None:
+            segments, buildings = out.corridors.road_segments, out.mini_nets.buildings
+            out.network = stage(
+                "routing and costs",
+                lambda: route_network(
+                    segments,
+                    buildings,
+                    source=source,
+                    barriers=inputs.barriers,
+                    params=p.routing,
+                    cost_params=p.costs,
+                ),
+            )
+    finally:
+        bar.close()
+    if out.mini_nets is not None:
+        buildings = out.mini_nets.buildings.copy()
+        if out.network is not None:
+            connected = out.network.connections.set_index("building_id")["connected"]
+            buildings["connected"] = (
+                buildings["building_id"].map(connected).fillna(False).astype(bool)
+            )
+        out.layers["buildings"] = buildings
+        out.layers["mini_nets"] = out.mini_nets.mini_nets
+    if out.network is not None:
+        out.layers["pipes"] = out.network.pipes
+        out.add_summary(out.network.summary())
+    log(
+        f"{name}: "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in out.timings.items())
+        + f"; {len(out.layers)} layers"
+        + (f"; {len(out.notes)} stage(s) skipped" if out.notes else "")
     )
-    result.layers.update(corridors_layers(result.corridors))
-    result.add_summary(result.corridors.summary())
-
-
-def _mini_nets(result: StudyResult) -> None:
-    p = result.study.parameters
-    result.mini_nets = mini_net_candidates(
-        result.inputs.buildings,
-        params=p.get("mini_nets"),
-        demand_params=p.get("demand"),
-        borehole_params=p.get("boreholes"),
-        cost_params=p.get("costs"),
-    )
-    result.add_summary(result.mini_nets.summary())
-
-
-def _routing(result: StudyResult) -> None:
-    if result.corridors is None or result.mini_nets is None:
-        raise RuntimeError("routing needs the corridor and mini-net stages first")
-    result.network = route_network(
-        result.corridors.road_segments,
-        result.mini_nets.buildings,
-        source=result.study.source,
-        barriers=result.inputs.barriers,
-        params=result.study.parameters.get("routing"),
-        cost_params=result.study.parameters.get("costs"),
-    )
-    buildings = result.mini_nets.buildings.copy()
-    connected = result.network.connections.set_index("building_id")["connected"]
-    buildings["connected"] = buildings["building_id"].map(connected).fillna(False).astype(bool)
-    result.layers["buildings"] = buildings
-    result.layers["mini_nets"] = result.mini_nets.mini_nets
-    result.layers["pipes"] = result.network.pipes
-    result.add_summary(result.network.summary())
-
-
-#: The stages after reading, in order: name -> function filling the result.
-STAGES = {
-    "load": _load,
-    "corridors": _corridors,
-    "mini nets": _mini_nets,
-    "routing and costs": _routing,
-}
+    return out
 
 
 def run_study(study: Study | str | Path) -> StudyResult:
-    """Run a study: read and validate the inputs, then every stage in order.
+    """Run a study: read the study file, load and validate its inputs, run every stage.
 
-    Stages: load (inputs into layers and summary), free trench corridors, mini-net
-    candidates (with borehole sizing and costs), trunk routing with pipe sizing and the
-    heat company's business case. A progress bar shows the stages unless
-    ``warmtegis.settings.progress`` is False (the CLI's ``--quiet``); each stage logs its
-    counts, and the seconds it took land in ``result.timings``.
+    A progress bar shows the stages unless ``warmtegis.settings.progress`` is False (the
+    CLI's ``--quiet``); each stage logs its counts, and the seconds it took land in
+    ``result.timings``.
 
     Parameters
     ----------
@@ -202,24 +323,25 @@ def run_study(study: Study | str | Path) -> StudyResult:
     Returns
     -------
     StudyResult
-        Layers and summary.
-    """
-    from tqdm.auto import tqdm
+        Layers, summary, the stages' results and the effective parameters.
 
+    Examples
+    --------
+    >>> import warmtegis as wg
+    >>> from warmtegis.datasets import get_path
+    >>> r = wg.run_study(get_path("otterlo/study.toml"))
+    >>> int(r.network.connections["connected"].sum()), r.parameters.corridors.trench_width_m
+    (284, 1.2)
+    """
     t0 = time.perf_counter()
     if not isinstance(study, Study):
         study = read_study(study)
-    result = StudyResult(study=study, inputs=load_inputs(study))
-    result.timings["read"] = time.perf_counter() - t0
-    bar = tqdm(STAGES.items(), desc=study.name, unit="stage", disable=not settings.progress)
-    for name, stage in bar:
-        bar.set_postfix_str(name)
-        t = time.perf_counter()
-        stage(result)
-        result.timings[name] = time.perf_counter() - t
-    log(
-        "stages: "
-        + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items())
-        + f"; {len(result.layers)} layers"
-    )
+    inputs = load_inputs(study)
+    _check_source(study.source, inputs, f"{study.path} [source]")
+    t_read = time.perf_counter() - t0
+    stages = run_stages(inputs, study.parameters, study.source, name=study.name)
+    result = StudyResult(**{f: getattr(stages, f) for f in stages.__dataclass_fields__})
+    result.study = study
+    result.timings = {"read": t_read, **result.timings}
+    log(f"study {study.name!r}: {len(result.layers)} layers")
     return result

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import ConfigError
-from .params import parse_parameters
+from .params import Parameters, read_parameters
 
 __all__ = ["INPUT_OPTIONS", "InputSpec", "Study", "read_study"]
 
@@ -57,15 +57,15 @@ class Study:
         :class:`InputSpec`.
     source : tuple of float or None
         Heat source (x, y) in EPSG:28992, or None.
-    parameters : dict
-        Parameter section name -> validated parameter dataclass.
+    parameters : Parameters
+        The validated parameters (defaults and the file's ``[parameters]``).
     """
 
     name: str
     path: Path
     inputs: dict[str, InputSpec]
     source: tuple[float, float] | None
-    parameters: dict[str, Any]
+    parameters: Parameters
 
 
 def _unknown(keys: Any, allowed: Any, where: str, problems: list[str]) -> None:
@@ -158,10 +158,10 @@ def read_study(path: str | Path) -> Study:
                 source = (float(x), float(y))
 
     try:
-        parameters = parse_parameters(data.get("parameters"), location=str(path))
+        parameters = read_parameters(data.get("parameters"), location=str(path))
     except ConfigError as exc:
         problems.extend(exc.problems)
-        parameters = {}
+        parameters = Parameters()
     if problems:
         raise ConfigError(problems)
     return Study(name=name, path=path, inputs=inputs, source=source, parameters=parameters)
