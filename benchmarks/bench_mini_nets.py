@@ -15,8 +15,9 @@ import pandas as pd
 
 from warmtegis import read_buildings
 from warmtegis.boreholes import size_mini_nets
-from warmtegis.clusters import classify_buildings, mini_net_candidates, shared_walls
+from warmtegis.buildings import classify_buildings, shared_walls
 from warmtegis.datasets import get_path
+from warmtegis.mini_nets import mini_net_candidates
 
 
 def tiled(buildings, n):

@@ -45,7 +45,7 @@ def area(name: str, study: str) -> list[tuple[str, nx.Graph, list[int], int]]:
     """The area's routing instance, and its 40 terminals nearest the source (for the MILP)."""
     r = run_study(study)
     args = (r.corridors.road_segments, r.mini_nets.buildings)
-    opts = {"source": r.study.source, "params": r.study.parameters.get("routing")}
+    opts = {"source": r.study.source, "params": r.study.parameters.routing}
     net, dt = timed(route_network, *args, **opts)
     tracemalloc.start()  # a second run for memory: tracemalloc slows Python down
     route_network(*args, **opts)

@@ -12,9 +12,11 @@ import tempfile
 from pathlib import Path
 
 from warmtegis import run_study
-from warmtegis._browser import headless_page
 from warmtegis.datasets import get_path
 from warmtegis.export import write_map
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
+from _browser import headless_page
 
 OUT = Path(__file__).parent / "otterlo_map.png"
 

@@ -36,7 +36,7 @@ def main() -> None:
     ax.set_axis_off()
     figs = {k: v for k, v, _ in c.summary()}
     ax.set_title(
-        f"Otterlo: where can a {c.params.trench_width_m} m heat-pipe trench go?\n"
+        f"Otterlo: where can a {c.params.trench_m} m heat-pipe trench go?\n"
         f"{figs['street_length']:.1f} km of street, {figs['passable_share']:.0f}% passable, "
         f"{int(figs['bottlenecks'])} bottlenecks (trees: crown + 1.5 m, sewers: 1.0 m)"
     )

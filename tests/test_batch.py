@@ -10,7 +10,15 @@ import shapely
 from click.testing import CliRunner
 from shapely.geometry import box
 
-from warmtegis import read_buildings, read_roads, read_sewers, read_trees, run_study
+from warmtegis import (
+    read_buildings,
+    read_layer,
+    read_parameters,
+    read_roads,
+    read_sewers,
+    read_trees,
+    run_study,
+)
 from warmtegis.batch import grid_areas, run_batch
 from warmtegis.cli import main
 from warmtegis.datasets import get_path
@@ -21,8 +29,11 @@ FILES = {
     "roads": ("otterlo/bgt_wegdeel.gpkg", "wegdeel"),
     "sewers": ("otterlo/riool_benaderd.gpkg", "riool"),
     "trees": ("otterlo/bgt_boom.gpkg", "boom"),
+    "barriers": ("otterlo/bgt_waterdeel.gpkg", "waterdeel"),
 }
 MARGIN = 50.0
+# the batch runs the ZLT variant: the network kind must reach every stage of every area
+NETWORK = "ZLT"
 
 
 @pytest.fixture(scope="module")
@@ -54,14 +65,16 @@ def batch(areas):
         read_roads(get_path(FILES["roads"][0])),
         read_sewers(get_path(FILES["sewers"][0])),
         read_trees(get_path(FILES["trees"][0])),
+        read_layer(get_path(FILES["barriers"][0]), what="barriers"),
     ]
+    params = read_parameters({"network": NETWORK})
     with (
         LocalCluster(
             n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
         ) as c,
         Client(c) as client,
     ):
-        return run_batch(areas, *inputs, margin_m=MARGIN, client=client)
+        return run_batch(areas, *inputs, margin_m=MARGIN, parameters=params, client=client)
 
 
 def one_area(tmp_path, area_id: str, geom, source) -> dict:
@@ -69,7 +82,7 @@ def one_area(tmp_path, area_id: str, geom, source) -> dict:
     lines = ["[study]", f'name = "{area_id}"']
     if not np.isnan(source[0]):
         lines += ["[source]", f"x = {source[0]}", f"y = {source[1]}"]
-    lines.append("[inputs]")
+    lines += ["[parameters]", f'network = "{NETWORK}"', "[inputs]"]
     grown = geom.buffer(MARGIN)
     for name, (path, layer) in FILES.items():
         raw = gpd.read_file(get_path(path), layer=layer)
@@ -88,6 +101,9 @@ def one_area(tmp_path, area_id: str, geom, source) -> dict:
     mid = shapely.line_interpolate_point(seg.geometry.values, 0.5, normalized=True)
     seg = seg[shapely.intersects(geom, mid)]
     s = dict(zip(result.summary["key"], result.summary["value"], strict=True))
+    net = result.network
+    assert net.business_case.network == NETWORK
+    assert result.corridors.params.trench_width_m == 0.6  # the ZLT trench
     return {
         "dwellings": s["dwellings"],
         "eligible_dwellings": s["mini_net_eligible_dwellings"],
@@ -100,10 +116,12 @@ def one_area(tmp_path, area_id: str, geom, source) -> dict:
         ),
         "mini_net_sizes": sorted(result.mini_nets.mini_nets["n_dwellings"]),
         "connections": s["connections"],
-        "trunk_km": sum(v for k, v in result.network.lengths_by_class.items() if k != "service")
-        / 1000,
-        "ort_eur_per_connection": s["MT_ort_per_connection"],
-        "pipes_cost": result.network.pipes["cost_eur"].sum(),
+        "trunk_km": sum(v for k, v in net.lengths_by_class.items() if k != "service") / 1000,
+        "service_km": net.lengths_by_class["service"] / 1000,
+        "crossings": int(net.pipes["crossings"].sum()),
+        # the summary key carries the network's name: read it by that name
+        "ort_eur_per_connection": s[f"{NETWORK}_ort_per_connection"],
+        "pipes_cost": net.pipes["cost_eur"].sum(),
     }
 
 
@@ -122,7 +140,11 @@ def test_batch_equals_areas_run_one_by_one(batch, areas, tmp_path):
         if area_id == "east":
             assert got["connections"] == ref["connections"] > 100
             assert got["trunk_km"] == pytest.approx(ref["trunk_km"], rel=1e-9)
+            assert got["service_km"] == pytest.approx(ref["service_km"], rel=1e-9)
+            assert got["network"] == NETWORK
             assert got["ort_eur_per_connection"] == pytest.approx(ref["ort_eur_per_connection"])
+            # the water of the BGT is crossed by the trunk: drilled crossings are charged
+            assert got["crossings"] == ref["crossings"] > 0
             pipes = batch.layers["pipes"]
             assert set(pipes["area_id"]) == {"east"}
             assert pipes["cost_eur"].sum() == pytest.approx(ref["pipes_cost"], rel=1e-9)
@@ -238,5 +260,5 @@ def test_area_with_nothing_to_connect_gets_a_routing_note():
         "sheds", box(*b.total_bounds), only_sheds, source=(181200.0, 457300.0), roads=roads
     )
     out = run_area(item)
-    assert "routing: route_network: no building" in out["row"]["note"]
+    assert "routing and costs: route_network: no building" in out["row"]["note"]
     assert "pipes" not in out["layers"] and out["row"]["street_km"] > 30

@@ -19,7 +19,7 @@ from warmtegis import (
     read_sewers,
     read_trees,
 )
-from warmtegis.params import parse_parameters
+from warmtegis.params import read_parameters
 
 RD = "EPSG:28992"
 
@@ -168,10 +168,10 @@ def test_tree_radius_from_height_and_default():
 
 
 def test_parameters_validated():
-    params = parse_parameters({"corridors": {"trench_width_m": 0.6}})["corridors"]
+    params = read_parameters({"corridors": {"trench_width_m": 0.6}}).corridors
     assert params.trench_width_m == 0.6
     with pytest.raises(ConfigError) as err:
-        parse_parameters({"corridors": {"trench_width": 0.6, "sewer_clearance_m": -1}})
+        read_parameters({"corridors": {"trench_width": 0.6, "sewer_clearance_m": -1}})
     assert "unknown key 'trench_width'" in str(err.value)
     assert "sewer_clearance_m must be >= 0.0" in str(err.value)
 

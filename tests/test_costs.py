@@ -1,4 +1,4 @@
-"""Cost model: study totals from DOMAIN.md §2, a hand-computed toy business case, mini nets."""
+"""Cost model: study totals from docs/method.md §2, a hand-computed toy business case, mini nets."""
 
 from __future__ import annotations
 
@@ -23,10 +23,10 @@ from warmtegis.costs import (
     price_pipes,
 )
 
-# DOMAIN.md §2: the study's network at 80 % participation
+# docs/method.md §2: the study's network at 80 % participation
 LENGTHS = {"transport": 1000, "primary": 3000, "secondary": 14800}
 CONNECTIONS = {"grondgebonden": 2128, "gestapeld": 903, "utiliteit": 49}
-# investment per connection (DOMAIN §2), the same in both variants
+# investment per connection (docs/method.md §2), the same in both variants
 CONNECTION_EUR = 2128 * 10_268 + 903 * 3_560 + 49 * 67_428
 
 
@@ -105,7 +105,7 @@ def test_zlt_net_ort_subtracts_household_installation():
 
 
 def test_mt_ort_per_connection_in_the_national_range():
-    # DOMAIN §2: national average ORT about EUR 8,000-10,000 per connection, wide spread
+    # docs/method.md §2: national average ORT about EUR 8,000-10,000 per connection, wide spread
     bc = business_case(LENGTHS, CONNECTIONS, "MT")
     assert 4_000 < bc.ort_per_connection_eur < 15_000
     assert bc.connections == 3080
@@ -220,7 +220,7 @@ def test_study_file_overrides_costs(tmp_path):
         ),
         encoding="utf-8",
     )
-    params = read_study(study).parameters["costs"]
+    params = read_study(study).parameters.costs
     assert params.networks["MT"].pipe_eur_per_m["secondary"] == 1350
     assert params.networks["ZLT"].pipe_eur_per_m["secondary"] == 1204
     study.write_text(study.read_text().replace("secondary", "secundary"), encoding="utf-8")
@@ -269,7 +269,7 @@ def test_rig_is_paid_once_per_site():
 
 
 def test_individual_ground_source_calibration():
-    # one dwelling, one 130 m loop: no manifold or trench; close to DOMAIN's EUR 25,500
+    # one dwelling, one 130 m loop: no manifold or trench; close to the reference study's EUR 25,500
     single = mini_net_capex(1, 1, 130)
     assert single["manifold"] == 0
     assert single["capex"] == pytest.approx(25_500, rel=0.05)

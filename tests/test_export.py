@@ -10,11 +10,11 @@ import nbformat
 import numpy as np
 import pytest
 import rasterio
+from _browser import find_chromium, headless_page
 from nbclient import NotebookClient
 from shapely.geometry import box
 
 import warmtegis as wg
-from warmtegis._browser import find_chromium, headless_page
 from warmtegis.export import heat_density, summary_markdown, to_folium, write_map
 
 ROOT = Path(__file__).resolve().parents[1]

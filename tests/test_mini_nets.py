@@ -12,16 +12,12 @@ import shapely
 from shapely.geometry import box
 
 from warmtegis import read_buildings
-from warmtegis.boreholes import BoreholeParams, ground_loads, size_borefield, size_mini_nets
-from warmtegis.clusters import (
-    MiniNetParams,
-    classify_buildings,
-    mini_net_candidates,
-    partition_block,
-    shared_walls,
-)
+from warmtegis.boreholes import ground_loads, size_borefield, size_mini_nets
+from warmtegis.buildings import classify_buildings, shared_walls
 from warmtegis.datasets import get_path
-from warmtegis.demand import DemandParams, heat_demand
+from warmtegis.demand import heat_demand
+from warmtegis.mini_nets import mini_net_candidates, partition_block
+from warmtegis.params import BoreholeParams, DemandParams, MiniNetParams
 
 
 def houses(boxes, *, units=1, use="woonfunctie", year=1980, floor=115.0):
@@ -94,7 +90,7 @@ def test_apartment_block_is_excluded_and_counted():
     assert apartment["category"] == "apartments"
     assert apartment["dwellings"] == 12
     assert pd.isna(apartment["mini_net_id"])
-    assert apartment["heat_demand_gj"] == pytest.approx(12 * 22.0)  # DOMAIN: 22 GJ per apartment
+    assert apartment["heat_demand_gj"] == pytest.approx(12 * 22.0)  # method.md: 22 GJ per apartment
     summary = {k: v for k, v, _ in r.summary()}
     assert summary["dwellings"] == 14
     assert summary["dwellings_in_apartment_buildings"] == 12
@@ -184,7 +180,7 @@ def test_demand_anchor_and_override():
         pd.Series([115.0, 115.0, 115.0]),
         pd.Series(["mid-terrace", "end-of-terrace", "detached"]),
     )
-    assert d[0] == pytest.approx(42.0, abs=0.1)  # DOMAIN: about 42 GJ, 1974-1994 stock
+    assert d[0] == pytest.approx(42.0, abs=0.1)  # docs/method.md: about 42 GJ, 1974-1994 stock
     assert d[1] == pytest.approx(0.56 * 115 * 1.12)
     assert d[2] == pytest.approx(0.365 * 115 * 1.45)  # unknown year -> 1980
     buildings = houses(row(2))

@@ -13,15 +13,10 @@ from shapely.geometry import LineString, Polygon
 
 import warmtegis as wg
 from warmtegis.datasets import get_path
-from warmtegis.routing import (
-    DN_INNER_DIAMETER_MM,
-    RoutingParams,
-    pipe_dn,
-    pressure_drop,
-    route_network,
-    simultaneity,
-    street_graph,
-)
+from warmtegis.graph import street_graph
+from warmtegis.hydraulics import DN_INNER_DIAMETER_MM, pipe_dn, pressure_drop, simultaneity
+from warmtegis.params import RoutingParams
+from warmtegis.routing import route_network
 from warmtegis.steiner import steiner_milp, steiner_tree
 
 CRS = "EPSG:28992"
@@ -113,7 +108,7 @@ def test_steiner_errors():
 def colebrook_drop(kw: float, di: float, p: RoutingParams) -> tuple[float, float]:
     """Independent check: Colebrook-White by fixed-point iteration, water at 55 °C."""
     rho, cp, mu = 985.7, 4180.0, 0.504e-3  # IAPWS values at 55 °C
-    q = kw * 1e3 / (cp * (p.supply_temp_c - p.return_temp_c)) / rho
+    q = kw * 1e3 / (cp * (p.supply_temp - p.return_temp)) / rho
     v = q / (math.pi * di**2 / 4)
     re = rho * v * di / mu
     f = 0.02
@@ -206,7 +201,7 @@ def test_straight_street_by_hand():
     one_kw = 42 / 0.0036 / 1800  # 6.48 kW per dwelling
     expect = [3 * one_kw * simultaneity(3), 2 * one_kw * simultaneity(2), one_kw]
     assert trunk.sort_values("x")["peak_kw"].iloc[1:].to_numpy() == pytest.approx(expect)
-    # prices: DOMAIN §2 MT transport 1,902 EUR/m, secondary 1,280 EUR/m, service in connection
+    # prices: method.md §2 MT transport 1,902 EUR/m, secondary 1,280 EUR/m, service in connection
     assert pipes["cost_eur"].sum() == pytest.approx(25 * 1902 + 60 * 1280)
     assert (pipes["dn"] >= 20).all()
     keys = dict(zip(*zip(*[(k, v) for k, v, _ in net.summary()], strict=True), strict=True))
@@ -351,7 +346,7 @@ def test_otterlo_summary_and_geopackage(otterlo, tmp_path):
 
 
 def test_non_residential_without_demand_gets_the_cost_file_figure():
-    # DOMAIN §2: 70 GJ per non-residential connection -> 70 / 0.0036 / 1800 = 10.8 kW peak
+    # docs/method.md §2: 70 GJ per non-residential connection -> 70 / 0.0036 / 1800 = 10.8 kW peak
     b = buildings_at([(50, 10)])
     b["category"] = "non_residential"
     b["dwellings"] = 0

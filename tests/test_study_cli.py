@@ -125,7 +125,7 @@ def test_demo_command(tmp_path):
     res = CliRunner().invoke(main, ["-q", "demo", "--out-dir", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert "buildings" in res.output
-    # every layer of OUTPUTS.md, readable by pyogrio, with its required columns
+    # every layer of docs/outputs.md, readable by pyogrio, with its required columns
     gpkg = tmp_path / "otterlo.gpkg"
     layers = dict(pyogrio.list_layers(gpkg))
     required = {

@@ -190,7 +190,9 @@ def split_inputs(
         item = AreaInputs(area_id, geom, buildings.iloc[homes.get(area_id, none)])
         item.source = None if np.isnan(x) or np.isnan(y) else (float(x), float(y))
         for name, idx in near.items():
-            setattr(item, name, context[name].iloc[idx.get(area_id, none)])
+            frame = context[name]
+            if frame is not None:
+                setattr(item, name, frame.iloc[idx.get(area_id, none)])
         out.append(item)
     return out
 

@@ -145,7 +145,7 @@ def _temperature_terms(
     return low, high
 
 
-def _annual_series(values: Sequence[float], years: int, name: str) -> np.ndarray:
+def _annual_series(values: Sequence[float] | np.ndarray, years: int, name: str) -> np.ndarray:
     arr = np.asarray(values, dtype=float)
     if arr.shape != (12,) or np.any(~np.isfinite(arr)) or np.any(arr < 0):
         raise ConfigError(f"{name} must be 12 non-negative monthly values, not {values!r}")
@@ -153,10 +153,10 @@ def _annual_series(values: Sequence[float], years: int, name: str) -> np.ndarray
 
 
 def _load_series(
-    monthly_extraction_kwh: Sequence[float],
-    monthly_injection_kwh: Sequence[float],
-    peak_extraction_kw: Sequence[float],
-    peak_injection_kw: Sequence[float],
+    monthly_extraction_kwh: Sequence[float] | np.ndarray,
+    monthly_injection_kwh: Sequence[float] | np.ndarray,
+    peak_extraction_kw: Sequence[float] | np.ndarray,
+    peak_injection_kw: Sequence[float] | np.ndarray,
     years: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Monthly net injection (W) and peak extraction / injection (W) over `years`.
@@ -174,10 +174,10 @@ def _load_series(
 
 
 def size_borefield(
-    monthly_extraction_kwh: Sequence[float],
-    monthly_injection_kwh: Sequence[float],
-    peak_extraction_kw: Sequence[float],
-    peak_injection_kw: Sequence[float],
+    monthly_extraction_kwh: Sequence[float] | np.ndarray,
+    monthly_injection_kwh: Sequence[float] | np.ndarray,
+    peak_extraction_kw: Sequence[float] | np.ndarray,
+    peak_injection_kw: Sequence[float] | np.ndarray,
     *,
     borefield=None,
     n_boreholes: int | None = None,

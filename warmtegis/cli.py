@@ -1,4 +1,4 @@
-"""The ``warmtegis`` command line (see OUTPUTS.md for the contract)."""
+"""The ``warmtegis`` command line (see docs/outputs.md for the contract)."""
 
 from __future__ import annotations
 

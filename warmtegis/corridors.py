@@ -1,6 +1,6 @@
 """Free trench corridors: road surface minus tree root zones and sewer clearances.
 
-Method (DOMAIN.md §1): the road surface (NWB centrelines drawn at their width, or BGT
+Method (docs/method.md §1): the road surface (NWB centrelines drawn at their width, or BGT
 ``wegdeel`` polygons of usable functions) minus obstacle zones — sewers buffered by a
 clearance (1.0 m, plus half the pipe diameter when known), trees by crown radius + 1.5 m
 ("kwetsbare boomzone", Handboek Bomen) — is the free corridor. A pipe trench of width *w*
@@ -67,7 +67,7 @@ _LINES = ("LineString", "MultiLineString")
 _POLYGONS = ("Polygon", "MultiPolygon")
 
 #: Median crown diameter (m) by height class (upper bounds in m), measured on 6,671
-#: Amsterdam street trees (DOMAIN.md §1): <=6, 6-9, 9-12, 12-15, 15-18, 18-24, >24 m.
+#: Amsterdam street trees (docs/method.md §1): <=6, 6-9, 9-12, 12-15, 15-18, 18-24, >24 m.
 CROWN_DIAMETER_BY_HEIGHT: tuple[tuple[float, float], ...] = (
     (6.0, 2.0),
     (9.0, 5.1),
@@ -127,7 +127,7 @@ class Corridors:
 
 # --------------------------------------------------------------------------- obstacles
 def crown_diameter_from_height(height_m: np.ndarray | pd.Series) -> np.ndarray:
-    """Median crown diameter (m) for tree heights (m) by the measured table of DOMAIN.md §1.
+    """Median crown diameter (m) for tree heights (m) by the measured table of docs/method.md §1.
 
     Heights on a class boundary belong to the lower class (6 m -> "<=6"); NaN stays NaN.
     """
@@ -401,7 +401,10 @@ def derive_centrelines(
     # line_merge joins through degree-2 nodes only, so segment ends are junctions or dead ends
     start = shapely.get_coordinates(shapely.get_point(segs, 0))
     end = shapely.get_coordinates(shapely.get_point(segs, -1))
-    key = lambda xy: [f"{x:.1f},{y:.1f}" for x, y in np.round(xy, 1)]  # noqa: E731
+
+    def key(xy: np.ndarray) -> list[str]:
+        return [f"{x:.1f},{y:.1f}" for x, y in np.round(xy, 1).tolist()]
+
     out = gpd.GeoDataFrame(
         {
             "segment_id": [f"c{i + 1}" for i in range(len(segs))],
@@ -494,7 +497,8 @@ def analyse_corridors(
     >>> import warmtegis as wg
     >>> from warmtegis.datasets import get_path
     >>> c = wg.analyse_corridors(wg.read_roads(get_path("wageningen/nwb_wegvakken.gpkg")))
-    >>> round(c.road_segments["length_m"].sum() / 1000, 1), bool(c.road_segments["passable"].all())
+    >>> seg = c.road_segments
+    >>> round(float(seg["length_m"].sum()) / 1000, 1), bool(seg["passable"].all())
     (27.5, True)
     """
     p = (params or CorridorParams()).resolved()
@@ -892,7 +896,7 @@ def _free_corridors(
 
 
 def corridors_layers(c: Corridors) -> dict[str, gpd.GeoDataFrame]:
-    """Return the GeoPackage layers of the stage under their OUTPUTS.md names."""
+    """Return the GeoPackage layers of the stage under their docs/outputs.md names."""
     return {
         "obstacles": c.obstacles,
         "free_corridors": c.free_corridors,

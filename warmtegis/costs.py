@@ -1,7 +1,7 @@
 """Cost model: network capex, the heat company's business case, mini-net cost per dwelling.
 
 Every figure comes from the parameter file ``warmtegis/data/costs.toml`` (value, unit and
-source per figure; defaults from DOMAIN.md §2-3) and stays overridable: pass a
+source per figure; defaults from docs/method.md §2-3) and stays overridable: pass a
 :class:`CostParams` from :func:`load_cost_params`, or override keys in a study's
 ``[parameters.costs]`` table.
 
@@ -207,7 +207,7 @@ def _build(cls: type, prefix: str, values: dict[str, Any], problems: list[str]) 
         hint = hints[f.name]
         key = f"{prefix}{f.name}"
         if dataclasses.is_dataclass(hint):
-            kwargs[f.name] = _build(hint, f"{key}.", values, problems)
+            kwargs[f.name] = _build(typing.cast(type, hint), f"{key}.", values, problems)
         elif typing.get_origin(hint) is Mapping:
             item_type = typing.get_args(hint)[1]
             names = sorted(
@@ -216,7 +216,10 @@ def _build(cls: type, prefix: str, values: dict[str, Any], problems: list[str]) 
             if not names:
                 problems.append(f"missing value: {key}")
             if dataclasses.is_dataclass(item_type):
-                items = {n: _build(item_type, f"{key}.{n}.", values, problems) for n in names}
+                items = {
+                    n: _build(typing.cast(type, item_type), f"{key}.{n}.", values, problems)
+                    for n in names
+                }
             else:
                 items = {n: values[f"{key}.{n}"] for n in names}
             kwargs[f.name] = types.MappingProxyType(items)
@@ -307,8 +310,8 @@ def load_cost_params(
                 continue
             values[key] = _check_number(key, value, leaves[key]["unit"], location, problems)
     params = None if problems else _build(CostParams, "", values, problems)
-    if problems:
-        raise ConfigError(problems)
+    if problems or params is None:
+        raise ConfigError(problems or ["cost parameters could not be built"])
     bc = params.business_case
     order = [
         ("construction_first_year", bc.construction_first_year, bc.construction_last_year),
@@ -477,7 +480,7 @@ class BusinessCase:
         Number of connections.
     """
 
-    network: str
+    network: Literal["MT", "ZLT"]
     capex: pd.DataFrame
     cash_flows: pd.DataFrame
     investment_eur: float
@@ -902,7 +905,7 @@ def price_mini_nets(mini_nets: pd.DataFrame, *, params: CostParams | None = None
     mn, ref = params.mini_net, params.reference
     n = out["n_dwellings"].to_numpy(dtype=float)
     heat_kwh = out["heat_demand_gj"].to_numpy(dtype=float) / n / 0.0036
-    finance = {
+    finance: dict[str, Any] = {
         "horizon_years": ref.horizon_years,
         "discount_rate": ref.discount_rate,
         "indexation": ref.indexation,

@@ -2,7 +2,7 @@
 
 Demand (GJ/yr, space heating + hot water, at the building) = floor area (m²) × specific
 demand of the construction period (GJ/m²) × factor of the dwelling type. The specific demands
-are anchored on DOMAIN.md: a mid-terrace dwelling of the 1974-1994 stock with the typical
+are anchored on docs/method.md: a mid-terrace dwelling of the 1974-1994 stock with the typical
 115 m² of floor area uses 0.365 × 115 = 42 GJ. The other periods and types follow the shape of
 RVO's *Voorbeeldwoningen 2022* gas use by age and type (older stock uses about half as much
 again, post-2015 dwellings less than half; corner and semi-detached houses have more outside

@@ -16,6 +16,7 @@ Every writer writes to a temporary file that replaces the target only when compl
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,10 +34,12 @@ if TYPE_CHECKING:  # pragma: no cover
     import folium
     from affine import Affine
 
+    from .params import Parameters
     from .pipeline import StudyResult
 
 __all__ = [
     "PIPE_COLOURS",
+    "geopackage_tables",
     "heat_density",
     "summary_markdown",
     "to_folium",
@@ -268,7 +271,8 @@ def to_folium(
     legend.update({"street, trench fits": "#636363", "street, no trench room": "#e377c2"})
     legend.update({"free corridor": "#31a354", "bottleneck": "#bd0026"})
     legend.update({f"building: {k}": c for k, c in _BUILDING_COLOURS.items()})
-    m.get_root().html.add_child(folium.Element(_legend(legend, result.study.name)))
+    name = result.study.name if result.study is not None else "study"
+    m.get_root().html.add_child(folium.Element(_legend(legend, name)))
     xmin, ymin, xmax, ymax = (
         gpd.GeoSeries(shapely.box(*layers["input_roads"].total_bounds), crs=settings.crs)
         .to_crs(4326)
@@ -370,7 +374,7 @@ def write_heat_density(
 def summary_markdown(result: StudyResult) -> str:
     """Return the summary table as Markdown."""
     lines = [
-        f"# warmtegis summary: {result.study.name}",
+        f"# warmtegis summary: {result.study.name if result.study is not None else 'study'}",
         "",
         "| key | value | unit |",
         "|---|---:|---|",
@@ -390,3 +394,29 @@ def write_summary(result: StudyResult, stem: str | Path) -> tuple[Path, Path]:
     with atomic_path(md) as tmp:
         tmp.write_text(summary_markdown(result), encoding="utf-8")
     return csv, md
+
+
+def geopackage_tables(
+    summary: pd.DataFrame, parameters: Parameters, layers: Mapping[str, Any]
+) -> dict[str, pd.DataFrame]:
+    """Return the attribute tables every output GeoPackage holds besides its layers.
+
+    ``summary`` (key, value, unit); ``parameters`` (section, key, value, unit, source,
+    origin: every effective parameter, and ``warmtegis.version``) so a GeoPackage tells how
+    it was made; ``layer_styles`` (a QGIS QML style per styled layer in `layers`).
+    """
+    from . import __version__
+    from ._styles import layer_styles
+    from .params import parameter_table
+
+    table = parameter_table(parameters)
+    version = pd.DataFrame(
+        [("warmtegis", "version", __version__, "", "package metadata", "run")],
+        columns=table.columns,
+    )
+    return {
+        "summary": summary,
+        "parameters": pd.concat([version, table], ignore_index=True),
+        "layer_styles": layer_styles(layers),
+    }
+

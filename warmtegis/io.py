@@ -835,7 +835,7 @@ def _read_points_csv(
     lat = find_column(frame, y_column, ("lat", "latitude", "y", "rd_y", "y_rd"))
     problems = Problems()
     for name, given in ((wkt_column, wkt), (x_column, lon), (y_column, lat)):
-        if name is not None:
+        if name is not None and given is not None:
             check_columns(frame, [given], problems, str(path))
     problems.raise_if_any()
     if wkt is not None and wkt in frame.columns:
@@ -1012,11 +1012,43 @@ def atomic_path(path: PathLike) -> Iterator[Path]:
         raise
 
 
+#: The fixed geometry type of each output layer (docs/outputs.md, polygons as Multi*): the same
+#: in every run, also when the layer is empty, so QGIS projects can rely on it.
+LAYER_GEOMETRY_TYPES: Mapping[str, str] = {
+    "buildings": "MultiPolygon",
+    "input_buildings": "MultiPolygon",
+    "obstacles": "MultiPolygon",
+    "free_corridors": "MultiPolygon",
+    "mini_nets": "MultiPolygon",
+    "areas": "MultiPolygon",
+    "road_segments": "LineString",
+    "bottlenecks": "LineString",
+    "pipes": "LineString",
+    "input_sewers": "MultiLineString",
+    "input_trees": "Point",
+}
+
+
+def _geometry_type(name: str, frame: gpd.GeoDataFrame) -> str:
+    """Return the layer's fixed type; for other layers the Multi* family it holds."""
+    if name in LAYER_GEOMETRY_TYPES:
+        return LAYER_GEOMETRY_TYPES[name]
+    found = set(frame.geom_type.dropna().unique())
+    if found == {"Point"}:
+        return "Point"
+    for family in ("Polygon", "LineString", "Point"):
+        if found and found <= {family, f"Multi{family}"}:
+            return f"Multi{family}"
+    return "Unknown"
+
+
 def write_geopackage(layers: Mapping[str, pd.DataFrame], path: PathLike) -> Path:
     """Write several layers into one GeoPackage atomically.
 
     All layers are written into a temporary file beside `path`, which then replaces `path`
-    in one rename. A failure leaves an existing `path` untouched and no partial file.
+    in one rename. A failure leaves an existing `path` untouched and no partial file. Every
+    spatial layer gets a fixed geometry type (:data:`LAYER_GEOMETRY_TYPES`; polygons are
+    written as MultiPolygon), also when it is empty.
 
     Parameters
     ----------
@@ -1037,8 +1069,17 @@ def write_geopackage(layers: Mapping[str, pd.DataFrame], path: PathLike) -> Path
         for name, frame in layers.items():
             if isinstance(frame, gpd.GeoDataFrame):
                 frame = _flatten_lists(frame)
+                gtype = _geometry_type(name, frame)
+                single = gtype in ("LineString", "Point", "Polygon")
+                if single and frame.geom_type.dropna().str.startswith("Multi").any():
+                    raise ValueError(f"layer {name!r} must hold single {gtype} geometries")
                 pyogrio.write_dataframe(
-                    frame, tmp, layer=name, driver="GPKG", promote_to_multi=None
+                    frame,
+                    tmp,
+                    layer=name,
+                    driver="GPKG",
+                    geometry_type=gtype,
+                    promote_to_multi=gtype.startswith("Multi"),
                 )
             else:
                 pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name, driver="GPKG")

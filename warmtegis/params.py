@@ -59,11 +59,11 @@ __all__ = [
 Network = Literal["MT", "ZLT"]
 
 #: What the choice of network sets unless a section sets it explicitly.
-#: MT: a steel pipe pair needs 1.2 m of street (DOMAIN §1); design 70/40 °C ("MT about
-#: 70 °C", DOMAIN §2; 40 °C return is the usual MT design value, an assumption).
-#: ZLT: flexible plastic pipes need about 0.6 m (DOMAIN §1 "flexible ZLT pipes need less";
+#: MT: a steel pipe pair needs 1.2 m of street (docs/method.md §1); design 70/40 °C ("MT about
+#: 70 °C", docs/method.md §2; 40 °C return is the usual MT design value, an assumption).
+#: ZLT: flexible plastic pipes need about 0.6 m (docs/method.md §1 "flexible ZLT pipes need less";
 #: two DN 110-160 PE-Xa pipes side by side with 0.15 m spacing and sides - an assumption);
-#: design 30/22 °C ("ZLT below 40 °C", DOMAIN §2; 8 K spread of a source-temperature
+#: design 30/22 °C ("ZLT below 40 °C", docs/method.md §2; 8 K spread of a source-temperature
 #: network - an assumption).
 NETWORK_DEFAULTS: Mapping[str, Mapping[str, float]] = MappingProxyType(
     {
@@ -80,9 +80,13 @@ NETWORK_DEFAULTS: Mapping[str, Mapping[str, float]] = MappingProxyType(
 # --------------------------------------------------------------------------------------------
 # Validation shared by every section
 # --------------------------------------------------------------------------------------------
-@functools.cache
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+_HINTS: dict[Any, dict[str, Any]] = {}
+
+
+def _hints(cls: Any) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
 
 
 def _literal_choices(hint: Any) -> tuple[Any, ...] | None:
@@ -125,7 +129,7 @@ def _check_value(
         if value != value or value in (float("inf"), float("-inf")):
             problems.append(f"{where} must be a finite number, not {value!r}")
             return value
-        minimum = f.metadata.get("min", 0)
+        minimum = f.metadata.get("min", 0.0 if hint is float else 0)
         maximum = f.metadata.get("max")
         if value < minimum:
             problems.append(f"{where} must be >= {minimum}, not {value!r}")
@@ -218,7 +222,7 @@ class CorridorParams(Section):
     ----------
     trench_width_m : float or None
         Width of the pipe trench that must fit (m). None: from the network
-        (:data:`NETWORK_DEFAULTS`: 1.2 for a steel MT pipe pair, DOMAIN §1; 0.6 for flexible
+        (:data:`NETWORK_DEFAULTS`: 1.2 for a steel MT pipe pair, docs/method.md §1; 0.6 for flexible
         ZLT pipes); :meth:`resolved` fills it in.
     sewer_clearance_m : float
         Clearance kept from a sewer (m), added to half its diameter when known. 1.0
@@ -328,7 +332,7 @@ class RoutingParams(Section):
         Seconds HiGHS may take; an unfinished MILP reports no gap. Default 20.
     primary_min_kw : float
         Trunk pipes carrying more than this peak are ``primary``, less ``secondary``
-        (DOMAIN §2: the study's secondary pipes have a capacity of 0.7 MW). Default 700.
+        (docs/method.md §2: the study's secondary pipes have a capacity of 0.7 MW). Default 700.
     supply_temp_c, return_temp_c : float or None
         Design temperatures (°C). None: from the network (:data:`NETWORK_DEFAULTS`:
         70 / 40 for MT, 30 / 22 for ZLT).
@@ -414,7 +418,7 @@ class MiniNetParams(Section):
     Attributes
     ----------
     min_dwellings, max_dwellings : int
-        Group size (DOMAIN §3: 2-10 dwellings).
+        Group size (docs/method.md §3: 2-10 dwellings).
     min_shared_wall_m : float
         Shared boundary length that makes a party wall (m). Default 2.0.
     gap_tolerance_m : float
@@ -484,7 +488,7 @@ class DemandParams(Section):
     ----------
     specific_gj_per_m2 : Mapping
         Construction period (``"first-last"``, open ends allowed) -> GJ per m² floor area.
-        Anchored on DOMAIN §2 (42 GJ for a 1974-1994 mid-terrace house of 115 m²); the other
+        Anchored on docs/method.md §2 (42 GJ for a 1974-1994 mid-terrace house of 115 m²); the other
         periods follow the shape of RVO's Voorbeeldwoningen 2022 (assumption).
     type_factor : Mapping
         Dwelling type -> factor on the specific demand (assumption, RVO Voorbeeldwoningen).
@@ -493,9 +497,9 @@ class DemandParams(Section):
     storeys : float
         Floor area = footprint × storeys where the register gives none. Default 2.0.
     apartment_gj : float
-        Demand per apartment in a multi-dwelling building (DOMAIN §2: 22 GJ).
+        Demand per apartment in a multi-dwelling building (docs/method.md §2: 22 GJ).
     non_residential_gj : float
-        Demand per non-residential building (DOMAIN §2: 70 GJ per connection).
+        Demand per non-residential building (docs/method.md §2: 70 GJ per connection).
     full_load_hours : float
         Annual demand / peak load of a building (h), the one figure every stage uses for
         peaks (pipe sizing, borehole fields). Default 1,800: peak 6.5 kW for 42 GJ.
@@ -587,7 +591,7 @@ class BoreholeParams(Section):
     peak_duration_hours : float
         Duration of the peak load (h). Default 6, GHEtool's default.
     dwellings_per_loop : int
-        Starting layout: one loop per this many dwellings (DOMAIN §3: 2-3). Default 3.
+        Starting layout: one loop per this many dwellings (docs/method.md §3: 2-3). Default 3.
     max_depth_m, min_depth_m : float
         Allowed loop length (m); a deeper requirement adds a loop. Defaults 200 and 30.
     """
@@ -626,7 +630,7 @@ class BoreholeParams(Section):
 
 
 #: The sections of :class:`Parameters` that are plain :class:`Section` dataclasses.
-SECTIONS: Mapping[str, type[Section]] = MappingProxyType(
+SECTIONS: Mapping[str, Any] = MappingProxyType(
     {
         cls.name: cls
         for cls in (CorridorParams, RoutingParams, MiniNetParams, DemandParams, BoreholeParams)
@@ -789,7 +793,7 @@ def _flatten(node: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None:
 
 
 @functools.cache
-def _attribute_notes(cls: type) -> dict[str, str]:
+def _attribute_notes(cls: Any) -> dict[str, str]:
     """Field name -> its description in the class docstring's Attributes section."""
     doc = (cls.__doc__ or "").split("Attributes\n", 1)[-1]
     notes: dict[str, str] = {}
@@ -833,7 +837,7 @@ def parameter_table(parameters: Parameters | None = None) -> pd.DataFrame:
     """  # noqa: E501
     p = parameters or Parameters()
     rows: list[tuple[str, str, str, str, str, str]] = []
-    rows.append(("", "network", p.net, "", "MT (about 70 °C) or ZLT (below 40 °C), DOMAIN §2",
+    rows.append(("", "network", p.net, "", "MT (about 70 °C) or ZLT (below 40 °C), method §2",
                  "study" if "network" in p.overrides else "default"))  # fmt: skip
     from_network = {"corridors.trench_width_m", "routing.network", "routing.supply_temp_c",
                     "routing.return_temp_c"}  # fmt: skip

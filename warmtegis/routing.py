@@ -24,7 +24,7 @@ layer: NWB wegvakken, centrelines derived from BGT surfaces, OSM edges):
    EN 253 steel series by pressure drop per metre and velocity.
 
 :func:`route_network` runs it all and returns a :class:`Network` with the ``pipes`` layer
-(OUTPUTS.md), the connected buildings and the lengths per class for the cost model.
+(docs/outputs.md), the connected buildings and the lengths per class for the cost model.
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ class Network:
     Attributes
     ----------
     pipes : geopandas.GeoDataFrame
-        The ``pipes`` layer (OUTPUTS.md): ``pipe_class``, ``length_m``, ``dn``, ``peak_kw``,
+        The ``pipes`` layer (docs/outputs.md): ``pipe_class``, ``length_m``, ``dn``, ``peak_kw``,
         ``dwellings_served``, ``cost_eur`` and ``segment_id``, ``passable``, ``linked``,
         ``crossings``, ``building_id`` (service pipes).
     connections : pandas.DataFrame
@@ -433,7 +433,7 @@ def _to_connect(
     """Select the buildings to connect, give each a heat demand, count their units.
 
     A unit is a dwelling; a non-residential building is one. Buildings without a modelled
-    demand (non-residential) get the cost file's figure per connection type (DOMAIN §2:
+    demand (non-residential) get the cost file's figure per connection type (docs/method.md §2:
     70 GJ non-residential, 42 ground-bound, 22 per apartment).
     """
     missing = [

@@ -309,16 +309,16 @@ def _key_tree(g: _Graph, edges: np.ndarray, is_term: np.ndarray, root: int) -> _
     wp = np.zeros(g.n)  # weight of the edge to the parent
     nonroot = order[1:]
     wp[nonroot] = g.w[g.edge_ids(nonroot.tolist(), parent[nonroot].tolist())]
-    wp = wp.tolist()
+    wp_l = wp.tolist()
     kp, kl = [-1] * g.n, [0.0] * g.n
     kpo, kd = [-1] * g.n, [0] * g.n
     for x in order.tolist():  # preorder: a node's upper key node is known before the node
         if x == root or not key_l[x]:
             continue
-        length, y = wp[x], par[x]
+        length, y = wp_l[x], par[x]
         while not key_l[y]:
             kpo[y] = x
-            length += wp[y]
+            length += wp_l[y]
             y = par[y]
         kp[x], kl[x], kd[x] = y, length, kd[y] + 1
     return _KeyTree(

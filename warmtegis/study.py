@@ -1,4 +1,4 @@
-"""Read and validate a study file (``STUDY.toml``, see ``docs`` and OUTPUTS.md)."""
+"""Read and validate a study file (``STUDY.toml``, see ``docs`` and docs/outputs.md)."""
 
 from __future__ import annotations
 
@@ -155,7 +155,7 @@ def read_study(path: str | Path) -> Study:
             if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (x, y)):
                 problems.append(f"{path} [source]: x and y must be numbers (EPSG:28992 metres)")
             else:
-                source = (float(x), float(y))
+                source = (float(x), float(y))  # type: ignore[arg-type]
 
     try:
         parameters = read_parameters(data.get("parameters"), location=str(path))

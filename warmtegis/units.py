@@ -17,6 +17,6 @@ GJ_PER_KWH = 3600 / 1e6
 #: Hours in an average month (8760 / 12), as GHEtool.
 HOURS_PER_MONTH = 730.0
 #: Default annual demand / peak load of a building (h): 1,800 gives a 6.5 kW peak for the
-#: 42 GJ of DOMAIN's reference dwelling, within the 1,600-2,000 h usual for Dutch dwellings
-#: with gas boilers (assumption). The parameter is ``[parameters.demand] full_load_hours``.
+#: 42 GJ of the reference study's typical dwelling, within the 1,600-2,000 h usual for Dutch
+#: dwellings with gas boilers (assumption). The parameter: ``[parameters.demand] full_load_hours``.
 FULL_LOAD_HOURS = 1800.0
