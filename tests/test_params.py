@@ -74,7 +74,7 @@ def test_every_problem_reported_at_once():
             }
         )
     text = str(exc.value)
-    for part in ("'netwerk'", "'trench_width'", "sewer_clearance_m must be >= 0", "'HT'"):
+    for part in ("parameters.netwerk", "'trench_width'", "sewer_clearance_m must be >= 0", "'HT'"):
         assert part in text
 
 

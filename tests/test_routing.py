@@ -292,10 +292,10 @@ def test_street_graph_snaps_gaps_and_uses_junction_ids():
 
 
 def test_route_network_needs_building_columns():
-    with pytest.raises(wg.InputError, match="heat_demand_gj"):
+    with pytest.raises(wg.InputError, match="building_id"):
         route_network(
             streets([[(0, 0), (100, 0)]]),
-            buildings_at([(20, 10)]).drop(columns="heat_demand_gj"),
+            buildings_at([(20, 10)]).drop(columns="building_id"),
         )
 
 

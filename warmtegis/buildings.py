@@ -309,7 +309,8 @@ def enrich_buildings(
     floor = pd.to_numeric(out.get("floor_area_max_m2"), errors="coerce")
     registered = (out["basis"] == "register") & (floor > 0)
     out["floor_area_m2"] = np.where(registered, floor, out.geometry.area * dp.storeys)
-    demand = heat_demand(out["year_built"], out["floor_area_m2"], out["dwelling_type"], params=dp)
+    year = out["year_built"] if "year_built" in out else pd.Series(pd.NA, index=out.index)
+    demand = heat_demand(year, out["floor_area_m2"], out["dwelling_type"], params=dp)
     category = out["category"]
     demand = demand.where(category == "ground_bound")
     demand = demand.mask(category == "apartments", out["dwellings"] * dp.apartment_gj)

@@ -165,11 +165,12 @@ class MiniNets:
         return float(m["capex_eur"].sum()) / n if n else float("nan")
 
     def summary(self) -> list[tuple[str, float, str]]:
-        """Return the mini-net figures as ``(key, value, unit)`` rows."""
+        """Return the buildings stage's and the mini-net figures as ``(key, value, unit)`` rows."""
         b, m = self.buildings, self.mini_nets
         all_dwellings = int(b["dwellings"].sum())
         eligible = self.eligible_dwellings
-        rows: list[tuple[str, float, str]] = [
+        rows: list[tuple[str, float, str]] = [] if self.stock is None else self.stock.summary()
+        rows += [
             ("mini_net_eligible_dwellings", eligible, "count"),
             (
                 "mini_net_share_of_dwellings",

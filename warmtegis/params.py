@@ -738,7 +738,7 @@ def read_parameters(
     for name, value in raw.items():
         if name not in known:
             problems.append(
-                f"{location}: unknown parameter {name!r} in [parameters]; "
+                f"{location}: unknown parameter section [parameters.{name}]; "
                 f"known: {', '.join(known)}"
             )
         elif name != "network" and not isinstance(value, Mapping):

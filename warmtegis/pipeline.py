@@ -243,8 +243,6 @@ def run_stages(
                     inputs.buildings, params=p.mini_nets, demand_params=p.demand
                 ),
             )
-        if out.buildings is not None:
-            out.add_summary(out.buildings.summary())
         roads = inputs.roads
         if roads is not None and len(roads):
             out.corridors = stage(
@@ -271,7 +269,9 @@ def run_stages(
                 ),
             )
         if out.mini_nets is not None:
-            out.add_summary(out.mini_nets.summary())
+            out.add_summary(out.mini_nets.summary())  # with the buildings stage's counts
+        elif out.buildings is not None:
+            out.add_summary(out.buildings.summary())
         if route and out.corridors is not None and out.mini_nets is not None:
             segments, buildings = out.corridors.road_segments, out.mini_nets.buildings
             out.network = stage(

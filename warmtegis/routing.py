@@ -41,13 +41,13 @@ from . import settings
 from ._errors import InputError
 from ._log import log
 from ._validate import check_frame
-from .buildings import ENRICHED_COLUMNS, BuildingStock, enrich_buildings
+from .buildings import BuildingStock, enrich_buildings
 from .costs import BusinessCase, CostParams, business_case, load_cost_params, price_pipes
 from .graph import _crossings, _split_edges, barrier_geoms, street_graph
 from .hydraulics import pipe_dn, simultaneity, size_pipes
 from .params import DemandParams, RoutingParams
 from .steiner import SteinerResult, steiner_milp, steiner_tree
-from .units import FULL_LOAD_HOURS, KWH_PER_GJ
+from .units import KWH_PER_GJ
 
 __all__ = ["Network", "connect_buildings", "route_network"]
 
@@ -303,8 +303,12 @@ def route_network(
             columns=("building_id",),
             geometry_types=("Polygon", "MultiPolygon"),
         )
-        if not set(ENRICHED_COLUMNS) <= set(buildings.columns):
+        if not {"category", "dwellings"} <= set(buildings.columns):
             buildings = enrich_buildings(buildings, demand_params=demand_params).buildings
+        elif "peak_kw" not in buildings and "heat_demand_gj" in buildings:
+            flh = (demand_params or DemandParams()).full_load_hours
+            peak = pd.to_numeric(buildings["heat_demand_gj"], errors="coerce") * KWH_PER_GJ / flh
+            buildings = buildings.assign(peak_kw=peak)
     segments = check_frame(
         segments,
         what="road segments",
@@ -313,7 +317,8 @@ def route_network(
     )
     if barriers is not None:
         barriers = check_frame(barriers, what="barriers")
-    todo, units = _to_connect(buildings, p, costs)
+    flh = (demand_params or DemandParams()).full_load_hours
+    todo, units = _to_connect(buildings, p, costs, flh)
     barrier_geom = barrier_geoms(barriers, segments, p)
     edges, nodes = street_graph(segments, params=p, barriers=barriers, cost_params=costs)
     # the usable part: the one holding the source, else the largest
@@ -428,7 +433,7 @@ def route_network(
 
 
 def _to_connect(
-    buildings: gpd.GeoDataFrame, p: RoutingParams, costs: CostParams
+    buildings: gpd.GeoDataFrame, p: RoutingParams, costs: CostParams, full_load_hours: float
 ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """Select the buildings to connect, give each a heat demand, count their units.
 
@@ -462,11 +467,8 @@ def _to_connect(
     demand = todo["heat_demand_gj"].astype(float)
     gap = demand.isna().to_numpy()
     if gap.any():
-        # same demand-to-peak ratio as the buildings stage gave the others
-        ratios = (todo["peak_kw"] / demand).dropna()
-        ratio = float(ratios.median()) if len(ratios) else KWH_PER_GJ / FULL_LOAD_HOURS
         todo["heat_demand_gj"] = demand.fillna(pd.Series(fallback))
-        todo.loc[gap, "peak_kw"] = todo.loc[gap, "heat_demand_gj"] * ratio
+        todo.loc[gap, "peak_kw"] = todo.loc[gap, "heat_demand_gj"] * KWH_PER_GJ / full_load_hours
     return todo, units
 
 
