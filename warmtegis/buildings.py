@@ -27,6 +27,7 @@ length per pair, which is what separates a party wall from a corner touch or a d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -46,6 +47,7 @@ __all__ = [
     "classify_buildings",
     "dwelling_types",
     "enrich_buildings",
+    "peak_load",
     "shared_walls",
 ]
 
@@ -234,17 +236,25 @@ class BuildingStock:
 
     def graph(self) -> nx.Graph:
         """Return the shared-wall graph of the ground-bound dwellings (nodes: their rows)."""
-        g = nx.Graph()
-        g.add_nodes_from(np.flatnonzero(self.buildings["category"].to_numpy() == "ground_bound"))
-        g.add_edges_from(zip(self.walls["i"].tolist(), self.walls["j"].tolist(), strict=True))
-        return g
+        dwell = np.flatnonzero(self.buildings["category"].to_numpy() == "ground_bound")
+        return _wall_graph(dwell, self.walls["i"].to_numpy(), self.walls["j"].to_numpy())
 
 
-#: Columns :func:`enrich_buildings` adds; a frame holding them all counts as enriched.
-ENRICHED_COLUMNS = (
-    "category", "basis", "dwellings", "dwelling_type", "floor_area_m2", "heat_demand_gj",
-    "peak_kw",
-)  # fmt: skip
+def _wall_graph(nodes: np.ndarray, i: np.ndarray, j: np.ndarray) -> nx.Graph:
+    """Return the graph of `nodes` joined by the shared walls ``(i, j)``."""
+    g = nx.Graph()
+    g.add_nodes_from(nodes.tolist())
+    g.add_edges_from(zip(i.tolist(), j.tolist(), strict=True))
+    return g
+
+
+def peak_load(heat_demand_gj: Any, full_load_hours: float) -> Any:
+    """Return the undiversified peak (kW) of an annual demand (GJ): demand / full-load hours.
+
+    >>> round(peak_load(42.0, 1800.0), 2)
+    6.48
+    """
+    return heat_demand_gj * KWH_PER_GJ / full_load_hours
 
 
 def enrich_buildings(
@@ -301,9 +311,7 @@ def enrich_buildings(
         gap_tolerance_m=p.gap_tolerance_m,
     )
     a, b = dwell[walls["i"].to_numpy()], dwell[walls["j"].to_numpy()]
-    graph = nx.Graph()
-    graph.add_nodes_from(dwell.tolist())
-    graph.add_edges_from(zip(a.tolist(), b.tolist(), strict=True))
+    graph = _wall_graph(dwell, a, b)
     out["dwelling_type"] = pd.Series(dwelling_types(graph), dtype=object).reindex(out.index)
 
     floor = pd.to_numeric(out.get("floor_area_max_m2"), errors="coerce")
@@ -319,7 +327,7 @@ def enrich_buildings(
         given = pd.to_numeric(buildings["heat_demand_gj"], errors="coerce").reset_index(drop=True)
         demand = given.where(given.notna(), demand)
     out["heat_demand_gj"] = demand.astype(float)
-    out["peak_kw"] = out["heat_demand_gj"] * KWH_PER_GJ / dp.full_load_hours
+    out["peak_kw"] = peak_load(out["heat_demand_gj"], dp.full_load_hours)
     wall_table = pd.DataFrame(
         {
             "i": a,

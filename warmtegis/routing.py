@@ -41,13 +41,12 @@ from . import settings
 from ._errors import InputError
 from ._log import log
 from ._validate import check_frame
-from .buildings import BuildingStock, enrich_buildings
+from .buildings import BuildingStock, enrich_buildings, peak_load
 from .costs import BusinessCase, CostParams, business_case, load_cost_params, price_pipes
 from .graph import _crossings, _split_edges, barrier_geoms, street_graph
 from .hydraulics import pipe_dn, simultaneity, size_pipes
 from .params import DemandParams, RoutingParams
 from .steiner import SteinerResult, steiner_milp, steiner_tree
-from .units import KWH_PER_GJ
 
 __all__ = ["Network", "connect_buildings", "route_network"]
 
@@ -305,10 +304,6 @@ def route_network(
         )
         if not {"category", "dwellings"} <= set(buildings.columns):
             buildings = enrich_buildings(buildings, demand_params=demand_params).buildings
-        elif "peak_kw" not in buildings and "heat_demand_gj" in buildings:
-            flh = (demand_params or DemandParams()).full_load_hours
-            peak = pd.to_numeric(buildings["heat_demand_gj"], errors="coerce") * KWH_PER_GJ / flh
-            buildings = buildings.assign(peak_kw=peak)
     segments = check_frame(
         segments,
         what="road segments",
@@ -437,14 +432,13 @@ def _to_connect(
 ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """Select the buildings to connect, give each a heat demand, count their units.
 
-    A unit is a dwelling; a non-residential building is one. Buildings without a modelled
-    demand (non-residential) get the cost file's figure per connection type (docs/method.md §2:
-    70 GJ non-residential, 42 ground-bound, 22 per apartment).
+    A unit is a dwelling; a non-residential building is one. A frame without ``peak_kw``
+    gets demand / `full_load_hours` (:func:`~warmtegis.buildings.peak_load`). Buildings
+    without a modelled demand get the cost file's figure per connection type
+    (docs/method.md §2: 70 GJ non-residential, 42 ground-bound, 22 per apartment).
     """
     missing = [
-        c
-        for c in ("building_id", "category", "dwellings", "heat_demand_gj", "peak_kw")
-        if c not in buildings
+        c for c in ("building_id", "category", "dwellings", "heat_demand_gj") if c not in buildings
     ]
     if missing:
         raise InputError(
@@ -466,9 +460,11 @@ def _to_connect(
     fallback = todo["category"].map(_CONNECTION_TYPE).map(per_type).to_numpy(float) * units
     demand = todo["heat_demand_gj"].astype(float)
     gap = demand.isna().to_numpy()
-    if gap.any():
-        todo["heat_demand_gj"] = demand.fillna(pd.Series(fallback))
-        todo.loc[gap, "peak_kw"] = todo.loc[gap, "heat_demand_gj"] * KWH_PER_GJ / full_load_hours
+    todo["heat_demand_gj"] = demand.fillna(pd.Series(fallback))
+    if "peak_kw" not in todo:
+        todo["peak_kw"] = peak_load(todo["heat_demand_gj"], full_load_hours)
+    elif gap.any():
+        todo.loc[gap, "peak_kw"] = peak_load(todo.loc[gap, "heat_demand_gj"], full_load_hours)
     return todo, units
 
 
