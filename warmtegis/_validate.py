@@ -99,13 +99,17 @@ def check_geometry(
             "(e.g. EPSG:28992) - warmtegis does not guess"
         )
     allowed = set(allowed)
-    types = set(gdf.geom_type.dropna().unique())
-    wrong = sorted(types - allowed)
+    wrong = _wrong_types(gdf, allowed)
     if wrong:
         problems.add(
             f"{location} holds {', '.join(wrong)} geometries; {what} must be "
             f"{' or '.join(sorted(allowed))}"
         )
+
+
+def _wrong_types(gdf: gpd.GeoDataFrame, allowed: Iterable[str]) -> list[str]:
+    """Return the geometry types `gdf` holds outside `allowed`, sorted."""
+    return sorted(set(gdf.geom_type.dropna().unique()) - set(allowed))
 
 
 def check_frame(
@@ -137,14 +141,13 @@ def check_frame(
             f"guess){extra}"
         )
     check_columns(gdf, columns, problems, what, purpose=hint)
-    if geometry_types is not None and len(gdf):
-        allowed = set(geometry_types)
-        found = set(gdf.geom_type.dropna().unique())
-        wrong = sorted(found - allowed)
+    if geometry_types is not None:
+        geometry_types = set(geometry_types)
+        wrong = _wrong_types(gdf, geometry_types)
         if wrong:
             problems.add(
                 f"{what} hold {', '.join(wrong)} geometries; expected "
-                f"{' or '.join(sorted(allowed))}{extra}"
+                f"{' or '.join(sorted(geometry_types))}{extra}"
             )
     problems.raise_if_any()
     target = pyproj.CRS(settings.crs)
