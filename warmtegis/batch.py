@@ -374,7 +374,8 @@ def run_batch(
         )
         t_split = time.perf_counter() - t0
         # the split inputs go to the workers as data, not inside the task graph
-        futures = own.map(run_area, own.scatter(items), parameters=parameters, pure=False)
+        params = parameters or Parameters()  # built once, not in every area
+        futures = own.map(run_area, own.scatter(items), parameters=params, pure=False)
         results: dict[str, dict] = {}
         bar = tqdm(total=len(futures), desc="areas", unit="area", disable=not settings.progress)
         for fut in as_completed(futures):

@@ -72,7 +72,8 @@ class StageResults:
     layers : dict
         Output layer name -> GeoDataFrame, in the order they are written.
     summary : pandas.DataFrame
-        Columns ``key``, ``value``, ``unit``.
+        Columns ``key``, ``value``, ``unit``: the inputs' counts and every stage's figures,
+        derived from the typed results when asked for (batch areas never build it).
     timings : dict
         Stage name -> seconds it took.
     notes : list of str
@@ -86,19 +87,24 @@ class StageResults:
     mini_nets: MiniNets | None = None
     network: Network | None = None
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
-    summary: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["key", "value", "unit"])
-    )
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
-    def add_summary(self, rows: list[tuple[str, float, str]]) -> None:
-        """Append ``(key, value, unit)`` rows to the summary."""
-        new = pd.DataFrame(rows, columns=["key", "value", "unit"])
-        new["value"] = new["value"].astype(float)
-        self.summary = (
-            new if self.summary.empty else pd.concat([self.summary, new], ignore_index=True)
-        )
+    @property
+    def summary(self) -> pd.DataFrame:
+        """The summary table: inputs, corridors, buildings and mini nets, routing and costs."""
+        rows = _input_rows(self.inputs)
+        if self.corridors is not None:
+            rows += self.corridors.summary()
+        if self.mini_nets is not None:
+            rows += self.mini_nets.summary()  # with the buildings stage's counts
+        elif self.buildings is not None:
+            rows += self.buildings.summary()
+        if self.network is not None:
+            rows += self.network.summary()
+        frame = pd.DataFrame(rows, columns=["key", "value", "unit"])
+        frame["value"] = frame["value"].astype(float)
+        return frame
 
     def to_geopackage(self, path: str | Path) -> Path:
         """Write every layer, the summary and the effective parameters to `path` atomically.
@@ -161,23 +167,27 @@ def _empty(gdf: gpd.GeoDataFrame | None) -> bool:
     return gdf is None or len(gdf) == 0
 
 
-def _load_layers(out: StageResults) -> None:
-    inputs = out.inputs
-    out.layers["input_buildings"] = inputs.buildings
+def _input_rows(inputs: Inputs) -> list[tuple[str, float, str]]:
+    """Return the summary rows of the inputs: counts, lengths and areas."""
     rows: list[tuple[str, float, str]] = [("buildings", len(inputs.buildings), "count")]
     if inputs.roads is not None:
-        out.layers["input_roads"] = inputs.roads
         if inputs.roads.attrs.get("road_kind") == "surfaces":
             rows.append(("road_surface_area", inputs.roads.area.sum() / 1e4, "ha"))
         else:
             rows.append(("road_centreline_length", inputs.roads.length.sum() / 1000, "km"))
     if inputs.sewers is not None:
-        out.layers["input_sewers"] = inputs.sewers
         rows.append(("sewer_length", inputs.sewers.length.sum() / 1000, "km"))
     if inputs.trees is not None:
-        out.layers["input_trees"] = inputs.trees
         rows.append(("trees", len(inputs.trees), "count"))
-    out.add_summary(rows)
+    return rows
+
+
+def _load_layers(out: StageResults) -> None:
+    inputs = out.inputs
+    for name in ("buildings", "roads", "sewers", "trees"):
+        frame = getattr(inputs, name)
+        if frame is not None:
+            out.layers[f"input_{name}"] = frame
 
 
 def run_stages(
@@ -256,7 +266,6 @@ def run_stages(
             )
         if out.corridors is not None:
             out.layers.update(corridors_layers(out.corridors))
-            out.add_summary(out.corridors.summary())
         if out.buildings is not None:
             stock = out.buildings
             out.mini_nets = stage(
@@ -268,10 +277,6 @@ def run_stages(
                     cost_params=p.costs,
                 ),
             )
-        if out.mini_nets is not None:
-            out.add_summary(out.mini_nets.summary())  # with the buildings stage's counts
-        elif out.buildings is not None:
-            out.add_summary(out.buildings.summary())
         if route and out.corridors is not None and out.mini_nets is not None:
             segments, buildings = out.corridors.road_segments, out.mini_nets.buildings
             out.network = stage(
@@ -298,7 +303,6 @@ def run_stages(
         out.layers["mini_nets"] = out.mini_nets.mini_nets
     if out.network is not None:
         out.layers["pipes"] = out.network.pipes
-        out.add_summary(out.network.summary())
     log(
         f"{name}: "
         + ", ".join(f"{k} {v:.1f} s" for k, v in out.timings.items())
