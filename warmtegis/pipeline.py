@@ -293,11 +293,11 @@ def run_stages(
     finally:
         bar.close()
     if out.mini_nets is not None:
-        buildings = out.mini_nets.buildings.copy()
+        buildings = out.mini_nets.buildings
         if out.network is not None:
             connected = out.network.connections.set_index("building_id")["connected"]
-            buildings["connected"] = (
-                buildings["building_id"].map(connected).fillna(False).astype(bool)
+            buildings = buildings.assign(
+                connected=buildings["building_id"].map(connected).fillna(False).astype(bool)
             )
         out.layers["buildings"] = buildings
         out.layers["mini_nets"] = out.mini_nets.mini_nets
