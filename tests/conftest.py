@@ -40,3 +40,15 @@ def square(x0: float, y0: float, size: float = 10.0) -> Polygon:
 @pytest.fixture
 def shapes():
     return {"square": square, "Point": Point, "LineString": LineString}
+
+
+@pytest.fixture
+def abroad(monkeypatch):
+    """Read test data from outside the Netherlands (the OSM extract of Kouvola, Finland).
+
+    Readers refuse layers outside EPSG:28992's area of use; this fixture turns that check off
+    (settings.within_netherlands) for the one test that needs foreign data.
+    """
+    from warmtegis import settings
+
+    monkeypatch.setattr(settings, "within_netherlands", False)

@@ -193,7 +193,9 @@ def test_cli_batch_on_a_grid(tmp_path):
 def test_cli_batch_bad_areas(tmp_path):
     areas = tmp_path / "areas.gpkg"
     gpd.GeoDataFrame(
-        {"naam": ["a", "a"]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs=RD
+        {"naam": ["a", "a"]},
+        geometry=[box(186000, 449000, 186100, 449100), box(186100, 449000, 186200, 449100)],
+        crs=RD,
     ).to_file(areas)
     args = ["-q", "batch", str(areas), "--buildings", str(get_path(FILES["buildings"][0]))]
     res = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "o.gpkg")])

@@ -357,7 +357,7 @@ def test_non_residential_without_demand_gets_the_cost_file_figure():
     assert net.business_case.inputs["connections"]["utiliteit"] == pytest.approx(0.8)
 
 
-def test_street_graph_of_an_osm_extract_keeps_every_street():
+def test_street_graph_of_an_osm_extract_keeps_every_street(abroad):
     # osmnx may draw a way against its u -> v order: ids must not fold such lines up
     roads = wg.read_roads(get_path("osm/kouvola.osm.bz2"))
     edges, nodes = street_graph(roads, params=RoutingParams(link_components=False))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 import sys
 
+import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
@@ -68,11 +70,37 @@ def test_run_study_loads_inputs(study_dir):
     assert summary["sewer_length"] == pytest.approx(7.564, abs=0.001)
 
 
-def test_source_outside_area(study_dir):
-    text = (study_dir / "study.toml").read_text().replace("x = 181200.0", "x = 100.0")
+def test_source_outside_the_netherlands(study_dir):
+    text = (study_dir / "study.toml").read_text().replace("x = 181200.0", "x = 5.9")
     (study_dir / "study.toml").write_text(text)
-    with pytest.raises(ConfigError, match=r"heat source \(100\.0, 457300\.0\) lies outside"):
+    with pytest.raises(ConfigError, match=r"\[source\]: \(5\.9, 457300\.0\) lies outside the Ne"):
         run_study(study_dir / "study.toml")
+
+
+def test_source_1_km_outside_the_area_routes(study_dir, caplog):
+    """A source beyond the roads is joined by a transport pipe, in the summary and pipes."""
+    import shapely
+
+    roads = gpd.read_file(study_dir / "bgt_wegdeel.gpkg")
+    x = float(roads.total_bounds[2]) + 1000.0  # 1 km east of the area's last road
+    text = (study_dir / "study.toml").read_text().replace("x = 181200.0", f"x = {x}")
+    (study_dir / "study.toml").write_text(text)
+    with caplog.at_level(logging.WARNING, logger="warmtegis"):
+        result = run_study(study_dir / "study.toml")
+    summary = result.summary.set_index("key")["value"]
+    # independently: the straight distance to the nearest usable street segment
+    segs = result.corridors.road_segments
+    usable = segs[segs["segment_id"].isin(result.network.edges["segment_id"])]
+    src = shapely.Point(x, 457300.0)
+    expected = float(usable.distance(src).min())
+    assert expected > 1000
+    assert summary["source_link"] * 1000 == pytest.approx(expected, abs=0.5)
+    link = result.layers["pipes"].query("segment_id == 'source'")
+    assert link["pipe_class"].tolist() == ["transport"]
+    assert summary["source_link_cost"] == pytest.approx(link["cost_eur"].sum())
+    assert summary["pipes_transport"] >= summary["source_link"]
+    assert f"the heat source lies {expected:,.0f} m from the nearest usable street" in caplog.text
+    assert summary["warnings"] >= 1
 
 
 def test_cli_run_writes_layers(study_dir, tmp_path):

@@ -6,7 +6,7 @@ Every error caused by the user's data or configuration is an :class:`InputError`
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "InputError", "WarmtegisError"]
+__all__ = ["ConfigError", "InputError", "OutputError", "WarmtegisError"]
 
 
 class WarmtegisError(Exception):
@@ -38,3 +38,10 @@ class InputError(WarmtegisError, ValueError):
 
 class ConfigError(InputError):
     """Bad study file or parameter: unknown key, wrong type, value out of range, missing file."""
+
+
+class OutputError(WarmtegisError):
+    """An output cannot be written: disk full, permission denied, read-only file system.
+
+    The message names the output path and the fix; the earlier output set is left as it was.
+    """

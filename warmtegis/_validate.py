@@ -150,6 +150,9 @@ def check_frame(
                 f"{' or '.join(sorted(geometry_types))}{extra}"
             )
     problems.raise_if_any()
+    from ._plausible import check_label
+
+    check_label(gdf, what)
     target = pyproj.CRS(settings.crs)
     if gdf.crs.to_epsg(min_confidence=70) != target.to_epsg():
         log(f"{what}: reprojecting from {gdf.crs.to_string()} to {settings.crs}")

@@ -26,6 +26,7 @@ length per pair, which is what separates a party wall from a corner touch or a d
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ import pandas as pd
 import shapely
 
 from ._log import log
+from ._plausible import repair_polygons, unique_ids
 from ._validate import check_frame
 from .demand import heat_demand
 from .params import DemandParams, MiniNetParams
@@ -104,8 +106,8 @@ def classify_buildings(
 
     # 1. register attributes (BAG with verblijfsobjecten); in a register that counts them,
     #    a pand without a count has no verblijfsobject (greenhouse, shed)
-    if units.notna().any():
-        units = units.fillna(0)
+    if units.notna().any():  # a unit count read as unknown (out of range) stays unknown
+        units = units.where(units.notna() | use.notna(), 0)
     known = (units.notna() & (use.notna() | (units == 0))).to_numpy()
     residential = use.str.contains("woonfunctie", na=False).to_numpy()
     u = units.fillna(0).to_numpy(dtype=int)
@@ -298,10 +300,22 @@ def enrich_buildings(
         geometry_types=("Polygon", "MultiPolygon"),
         hint="read them with warmtegis.read_buildings",
     )
-    out = out.reset_index(drop=True)
+    out = repair_polygons(out.reset_index(drop=True), "buildings").reset_index(drop=True)
+    if not out["building_id"].is_unique or out["building_id"].isna().any():
+        out["building_id"] = unique_ids(out["building_id"], "buildings", "building_id")
     cls = classify_buildings(out, params=p)
     out["category"] = cls["category"]
     out["basis"] = cls["basis"]
+    guessed = (cls["basis"] == "footprint") & (cls["category"] != "not_in_use")
+    if guessed.any():
+        one = int((guessed & (cls["category"] == "ground_bound")).sum())
+        log(
+            f"buildings: {int(guessed.sum())} of {len(out)} buildings were classified from "
+            f"their footprint alone (no BAG use and unit count, no OSM tag); {one} of them "
+            "count as one ground-bound dwelling each. Give BAG panden with gebruiksdoel and "
+            "aantal_verblijfsobjecten, or the verblijfsobjecten, for the register's count",
+            logging.WARNING,
+        )
     out["dwellings"] = cls["dwellings"].astype(int)
     ids = out["building_id"].astype(str).to_numpy()
     dwell = np.flatnonzero(out["category"].to_numpy() == "ground_bound")

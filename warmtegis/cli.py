@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from . import settings
-from ._errors import InputError
+from ._errors import InputError, OutputError
 from .datasets import get_path
-from .export import write_heat_density, write_map, write_summary
+from .export import write_heat_density, write_map
 from .params import Parameters
 from .pipeline import StudyResult, run_study
 
@@ -20,29 +21,110 @@ __all__ = ["main"]
 DEMO_STUDY = "otterlo/study.toml"
 
 
-def _fail(exc: InputError) -> None:
-    click.echo(f"warmtegis: error: {exc}", err=True)
-    sys.exit(2)
-
-
 def _report(result: StudyResult, out: Path) -> None:
     click.echo(f"wrote {out}")
     for row in result.summary.itertuples(index=False):
         click.echo(f"  {row.key:<28} {row.value:>12,.2f} {row.unit}")
 
 
+def _check_assets(assets: Path | None) -> None:
+    if assets is None:
+        return
+    missing = [str(assets / n) for n in ("leaflet.js", "leaflet.css") if not (assets / n).is_file()]
+    if missing:
+        raise InputError(
+            f"--map-assets: {', '.join(missing)} not found; give the folder holding Leaflet "
+            "1.9's dist files (npm pack leaflet@1.9.4, folder package/dist)"
+        )
+
+
 def _run(study_path: Path, out: Path, map_path: Path | None, assets: Path | None) -> StudyResult:
-    """Run the study, then write every output (each atomically, the GeoPackage first)."""
+    """Check every output path, run the study, write the whole output set or nothing."""
+    from .export import summary_markdown
+    from .outputs import OutputSet
+    from .study import read_study
+
     if out.suffix.lower() != ".gpkg":
         raise InputError(f"--out {out} must be a GeoPackage ending in .gpkg")
-    result = run_study(study_path)
-    result.to_geopackage(out)
+    if map_path is not None and map_path.suffix.lower() not in (".html", ".htm"):
+        raise InputError(f"--map {map_path} must be an HTML file ending in .html")
+    study = read_study(study_path)
+    _check_assets(assets)
     stem = out.with_suffix("")
-    write_summary(result, stem)
-    write_heat_density(result.layers["buildings"], stem.with_name(stem.name + ".heat_density.tif"))
-    if map_path is not None:
-        write_map(result, map_path, assets=assets, tiles=None if assets else "OpenStreetMap")
+    csv = stem.with_name(stem.name + ".summary.csv")
+    md = stem.with_name(stem.name + ".summary.md")
+    tif = stem.with_name(stem.name + ".heat_density.tif")
+    paths = [out, csv, md, tif] + ([map_path] if map_path is not None else [])
+    outputs = OutputSet(paths, inputs=[study.path] + [s.path for s in study.inputs.values()])
+    result = run_study(study)
+    with outputs:
+        with outputs.writing(out) as tmp:
+            result.to_geopackage(tmp)
+        with outputs.writing(csv) as tmp:
+            result.summary.to_csv(tmp, index=False)
+        with outputs.writing(md) as tmp:
+            tmp.write_text(summary_markdown(result), encoding="utf-8")
+        with outputs.writing(tif) as tmp:
+            write_heat_density(result.layers["buildings"], tmp)
+        if map_path is not None:
+            with outputs.writing(map_path) as tmp:
+                write_map(result, tmp, assets=assets, tiles=None if assets else "OpenStreetMap")
     return result
+
+
+class _Guarded(click.Group):
+    """Turn every data, configuration and environment problem into one line and exit 2.
+
+    A genuine bug prints one line with where the full traceback was saved; ``--verbose``
+    shows the traceback itself.
+    """
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except (InputError, OutputError) as exc:
+            click.echo(f"warmtegis: error: {exc}", err=True)
+            sys.exit(2)
+        except MemoryError:
+            click.echo(
+                "warmtegis: error: out of memory; run a smaller area or use "
+                "'warmtegis batch' to split it",
+                err=True,
+            )
+            sys.exit(2)
+        except OSError as exc:
+            from .outputs import describe_os_error
+
+            click.echo(f"warmtegis: error: {describe_os_error(exc)}", err=True)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            click.echo("warmtegis: interrupted; earlier outputs are unchanged", err=True)
+            sys.exit(130)
+        except Exception as exc:
+            if ctx.meta.get("warmtegis.verbose"):
+                raise
+            log_path = _save_traceback()
+            click.echo(
+                f"warmtegis: internal error ({type(exc).__name__}: {exc}) - a bug in warmtegis, "
+                f"not in your data; full traceback in {log_path} (run with --verbose to show "
+                "it); earlier outputs are unchanged",
+                err=True,
+            )
+            sys.exit(1)
+
+
+def _save_traceback() -> Path:
+    import tempfile
+    import traceback
+
+    path = Path(tempfile.gettempdir()) / f"warmtegis-error-{os.getpid()}.log"
+    try:
+        path.write_text(traceback.format_exc(), encoding="utf-8")
+    except OSError:
+        return Path("(could not save the traceback)")
+    return path
 
 
 _MAP_ASSETS = click.option(
@@ -54,12 +136,14 @@ _MAP_ASSETS = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Guarded, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-q", "--quiet", is_flag=True, help="Only print errors; no progress bars.")
 @click.option("-v", "--verbose", is_flag=True, help="Log every step.")
 @click.version_option(package_name="warmtegis")
-def main(quiet: bool, verbose: bool) -> None:
+@click.pass_context
+def main(ctx: click.Context, quiet: bool, verbose: bool) -> None:
     """Plan heat networks and mini heat networks for Dutch neighbourhoods."""
+    ctx.meta["warmtegis.verbose"] = verbose
     level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
     logging.basicConfig(level=level, format="%(levelname)s %(message)s", stream=sys.stderr)
     logging.getLogger("warmtegis").setLevel(level)
@@ -87,10 +171,7 @@ def main(quiet: bool, verbose: bool) -> None:
 @_MAP_ASSETS
 def run(study: Path, out: Path, map_path: Path | None, map_assets: Path | None) -> None:
     """Run the pipeline for the study area described in STUDY (a STUDY.toml)."""
-    try:
-        result = _run(study, out, map_path, map_assets)
-    except InputError as exc:
-        _fail(exc)
+    result = _run(study, out, map_path, map_assets)
     _report(result, out)
 
 
@@ -111,10 +192,10 @@ def demo(out_dir: Path, map_assets: Path | None) -> None:
     """
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        out = out_dir / "otterlo.gpkg"
-        result = _run(get_path(DEMO_STUDY), out, out_dir / "otterlo.html", map_assets)
-    except InputError as exc:
-        _fail(exc)
+    except OSError as exc:
+        raise OutputError(f"--out-dir {out_dir}: cannot create it ({exc.strerror})") from exc
+    out = out_dir / "otterlo.gpkg"
+    result = _run(get_path(DEMO_STUDY), out, out_dir / "otterlo.html", map_assets)
     _report(result, out)
 
 
@@ -197,39 +278,40 @@ def batch(
         read_trees,
         write_geopackage,
     )
+    from .outputs import OutputSet
 
-    try:
-        if out.suffix.lower() != ".gpkg":
-            raise InputError(f"--out {out} must be a GeoPackage ending in .gpkg")
-        parameters = _read_parameters(params_file) if params_file else None  # fail early
-        area_frame = (
-            read_layer(areas, geometry_types=("Polygon", "MultiPolygon"), what="study areas")
-            if areas is not None
-            else None
+    if out.suffix.lower() != ".gpkg":
+        raise InputError(f"--out {out} must be a GeoPackage ending in .gpkg")
+    parameters = _read_parameters(params_file) if params_file else None  # fail early
+    given = [p for p in (areas, buildings, roads, sewers, trees, barriers, params_file) if p]
+    outputs = OutputSet([out], inputs=given)
+    area_frame = (
+        read_layer(areas, geometry_types=("Polygon", "MultiPolygon"), what="study areas")
+        if areas is not None
+        else None
+    )
+    result = run_batch(
+        area_frame,
+        read_buildings(buildings),
+        read_roads(roads) if roads else None,
+        read_sewers(sewers) if sewers else None,
+        read_trees(trees) if trees else None,
+        read_layer(
+            barriers,
+            geometry_types=("LineString", "MultiLineString", "Polygon", "MultiPolygon"),
+            what="barriers (water, railways)",
         )
-        result = run_batch(
-            area_frame,
-            read_buildings(buildings),
-            read_roads(roads) if roads else None,
-            read_sewers(sewers) if sewers else None,
-            read_trees(trees) if trees else None,
-            read_layer(
-                barriers,
-                geometry_types=("LineString", "MultiLineString", "Polygon", "MultiPolygon"),
-                what="barriers (water, railways)",
-            )
-            if barriers
-            else None,
-            id_column=id_column,
-            grid_m=grid_m,
-            margin_m=margin_m,
-            parameters=parameters,
-            scheduler=scheduler,
-            workers=workers,
-        )
-        write_geopackage(result.layers, out)
-    except InputError as exc:
-        _fail(exc)
+        if barriers
+        else None,
+        id_column=id_column,
+        grid_m=grid_m,
+        margin_m=margin_m,
+        parameters=parameters,
+        scheduler=scheduler,
+        workers=workers,
+    )
+    with outputs, outputs.writing(out) as tmp:
+        write_geopackage(result.layers, tmp)
     a = result.areas
     click.echo(
         f"wrote {out}: {len(a)} areas, {int(a['dwellings'].sum()):,} dwellings, "

@@ -471,7 +471,8 @@ class BusinessCase:
     npv_eur : float
         Net present value at the required return (start year = year 0).
     ort_eur, ort_per_connection_eur : float
-        Onrendabele top: ``max(0, -npv_eur)``, in total and per connection.
+        Onrendabele top: ``max(0, -npv_eur)``, in total and per connection (NaN without
+        connections: never "0 per connection").
     household_contribution_eur : float
         What the households pay themselves for the ZLT in-home installation, excl. VAT.
     ort_net_eur, ort_net_per_connection_eur : float
@@ -552,13 +553,17 @@ class BusinessCase:
     def summary(self) -> list[tuple[str, float, str]]:
         """Key figures as ``(key, value, unit)`` rows for a study's summary table."""
         n = self.network
-        return [
+        rows = [
             (f"{n}_investment", self.investment_eur, "EUR excl. VAT"),
             (f"{n}_npv", self.npv_eur, "EUR excl. VAT"),
             (f"{n}_ort", self.ort_eur, "EUR excl. VAT"),
-            (f"{n}_ort_per_connection", self.ort_per_connection_eur, "EUR excl. VAT"),
-            (f"{n}_ort_net_per_connection", self.ort_net_per_connection_eur, "EUR excl. VAT"),
         ]
+        if self.connections > 0:  # no "EUR 0 per connection" without connections
+            rows += [
+                (f"{n}_ort_per_connection", self.ort_per_connection_eur, "EUR excl. VAT"),
+                (f"{n}_ort_net_per_connection", self.ort_net_per_connection_eur, "EUR excl. VAT"),
+            ]
+        return rows
 
 
 def _spread(years: np.ndarray, first: int, last: int) -> np.ndarray:
@@ -703,10 +708,10 @@ def business_case(
         investment_eur=float(capex["cost_eur"].sum()),
         npv_eur=npv,
         ort_eur=ort,
-        ort_per_connection_eur=ort / n if n else 0.0,
+        ort_per_connection_eur=ort / n if n else float("nan"),
         household_contribution_eur=float(household),
         ort_net_eur=ort_net,
-        ort_net_per_connection_eur=ort_net / n if n else 0.0,
+        ort_net_per_connection_eur=ort_net / n if n else float("nan"),
         connections=n,
         inputs=types.MappingProxyType(
             {

@@ -16,7 +16,7 @@ Every writer writes to a temporary file that replaces the target only when compl
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,7 @@ import shapely
 from . import settings
 from ._errors import InputError
 from ._log import log
-from .io import atomic_path
+from .outputs import atomic_path
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium
@@ -397,13 +397,17 @@ def write_summary(result: StudyResult, stem: str | Path) -> tuple[Path, Path]:
 
 
 def geopackage_tables(
-    summary: pd.DataFrame, parameters: Parameters, layers: Mapping[str, Any]
+    summary: pd.DataFrame,
+    parameters: Parameters,
+    layers: Mapping[str, Any],
+    warnings: Sequence[str] = (),
 ) -> dict[str, pd.DataFrame]:
     """Return the attribute tables every output GeoPackage holds besides its layers.
 
     ``summary`` (key, value, unit); ``parameters`` (section, key, value, unit, source,
     origin: every effective parameter, and ``warmtegis.version``) so a GeoPackage tells how
-    it was made; ``layer_styles`` (a QGIS QML style per styled layer in `layers`).
+    it was made; ``warnings`` (one row per warning of the run, column ``message``);
+    ``layer_styles`` (a QGIS QML style per styled layer in `layers`).
     """
     from . import __version__
     from ._styles import layer_styles
@@ -417,6 +421,6 @@ def geopackage_tables(
     return {
         "summary": summary,
         "parameters": pd.concat([version, table], ignore_index=True),
+        "warnings": pd.DataFrame({"message": pd.Series(list(warnings), dtype=str)}),
         "layer_styles": layer_styles(layers),
     }
-

@@ -49,11 +49,22 @@ import shapely
 from . import settings
 from ._errors import InputError
 from ._log import log
+from ._plausible import (
+    check_coordinates,
+    check_label,
+    in_range,
+    parse_decimal,
+    repair_polygons,
+    unique_ids,
+)
 from ._validate import Problems, check_columns, check_geometry, find_column, where
+from .outputs import atomic_path
 
 __all__ = [
     "BAG_DROP_STATUS",
+    "PDOK_SHORT_NAMES",
     "atomic_path",
+    "attach_verblijfsobjecten",
     "list_layers",
     "parse_height_class",
     "read_buildings",
@@ -62,6 +73,8 @@ __all__ = [
     "read_roads",
     "read_sewers",
     "read_trees",
+    "read_verblijfsobjecten",
+    "rename_columns",
     "write_geopackage",
 ]
 
@@ -91,10 +104,10 @@ def list_layers(path: PathLike) -> list[str]:
         If the file does not exist or GDAL cannot read it.
     """
     path = Path(path)
-    if not path.exists():
+    if not _is_vsi(path) and not path.exists():
         raise InputError(f"file not found: {path}")
     try:
-        return [str(name) for name, _ in pyogrio.list_layers(path)]
+        return [str(name) for name, _ in pyogrio.list_layers(str(path))]
     except Exception as exc:  # pyogrio raises DataSourceError and friends
         raise InputError(f"cannot read {path} as a vector data set: {exc}") from exc
 
@@ -119,8 +132,57 @@ def _choose_layer(path: Path, layer: str | None, preferred: Sequence[str], what:
 
 
 def _is_osm(path: Path) -> bool:
+    """OSM XML: by its name, or an ``.xml`` whose root element is ``<osm>``."""
     name = path.name.lower()
-    return any(name.endswith(s) for s in _OSM_SUFFIXES)
+    if name.endswith(".xml"):
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(2048)
+        except OSError:
+            return False
+        return b"<osm" in head
+    return any(name.endswith(s) for s in _OSM_SUFFIXES if s != ".xml")
+
+
+def _is_pbf(path: Path) -> bool:
+    return path.name.lower().endswith(".pbf")
+
+
+@contextlib.contextmanager
+def _osm_xml(path: Path) -> Iterator[Path]:
+    """Yield a trimmed OSM XML copy of `path`, removed afterwards.
+
+    ``.osm``, ``.osm.bz2`` and ``.osm.gz`` are read as XML; ``.osm.pbf`` is converted with
+    pyosmium first.
+    """
+    source = path
+    converted = None
+    if _is_pbf(path):
+        import osmium
+
+        fd, name = tempfile.mkstemp(suffix=".osm", prefix="warmtegis-pbf-")
+        os.close(fd)
+        converted = Path(name)
+        try:
+            writer = osmium.SimpleWriter(str(converted), overwrite=True)
+            try:
+                for obj in osmium.FileProcessor(str(path)):
+                    writer.add(obj)
+            finally:
+                writer.close()
+        except RuntimeError as exc:
+            converted.unlink(missing_ok=True)
+            raise InputError(f"cannot read {path} as OpenStreetMap PBF: {exc}") from exc
+        source = converted
+    try:
+        tmp, _, _ = _trimmed_osm_copy(source, shown=path)
+    finally:
+        if converted is not None:
+            converted.unlink(missing_ok=True)
+    try:
+        yield tmp
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _single_parts(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -159,12 +221,17 @@ def _finish(
         gdf = gdf.loc[~bad]
     check_geometry(gdf, allowed, problems, location, what=what)
     problems.raise_if_any()
+    check_label(gdf, location)
+    original = gdf
     if not gdf.crs.equals(settings.crs):
         log(
             f"{location}: reprojected {len(gdf)} features from {gdf.crs.to_string()} "
             f"to {settings.crs}"
         )
         gdf = gdf.to_crs(settings.crs)
+    gdf = check_coordinates(gdf, location, original)
+    if set(allowed) & set(_POLYGONS):
+        gdf = repair_polygons(gdf, location)
     return gdf
 
 
@@ -176,6 +243,7 @@ def read_layer(
     required_columns: Iterable[str] = (),
     preferred_layers: Sequence[str] = (),
     what: str = "features",
+    columns: Mapping[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read one vector layer, validate it and reproject it to EPSG:28992.
 
@@ -193,6 +261,9 @@ def read_layer(
         Layer names tried in order when `layer` is not given and the file has several.
     what
         What the layer should hold, for messages ("buildings", "sewer lines").
+    columns
+        Column names to use: ``{name warmtegis looks for: name in the file}``, e.g.
+        ``{"identificatie": "pand_id"}``; the file's column is renamed before anything else.
 
     Returns
     -------
@@ -210,11 +281,20 @@ def read_layer(
     name = _choose_layer(path, layer, preferred_layers, what)
     location = where(path, name)
     try:
-        gdf = gpd.read_file(path, layer=name, engine="pyogrio")
+        gdf = gpd.read_file(str(path), layer=name, engine="pyogrio")
     except Exception as exc:
         raise InputError(f"cannot read {location}: {exc}") from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         raise InputError(f"{location} has no geometry column ({what} expected)")
+    if path.suffix.lower() == ".shp" and not any(
+        path.with_suffix(ext).exists() for ext in (".dbf", ".DBF")
+    ):
+        log(
+            f"{path}: the shapefile has no .dbf beside it, so its features have no "
+            "attributes; copy the .dbf along to use them",
+            logging.WARNING,
+        )
+    gdf = rename_columns(gdf, columns, location)
     problems = Problems()
     check_columns(gdf, required_columns, problems, location)
     gdf = _finish(gdf, location, geometry_types, what, problems)
@@ -223,6 +303,37 @@ def read_layer(
     gdf.attrs["source_layer"] = name
     log(f"read {len(gdf)} {what} from {location}")
     return gdf
+
+
+def rename_columns(
+    frame: pd.DataFrame, columns: Mapping[str, str] | None, location: str
+) -> pd.DataFrame:
+    """Rename the file's columns to the names warmtegis looks for (a reader's `columns`).
+
+    Raises
+    ------
+    InputError
+        When a named file column does not exist.
+    """
+    if not columns:
+        return frame
+    if not isinstance(columns, Mapping):
+        raise InputError(
+            f"{location}: columns must map the name warmtegis looks for to the file's column, "
+            f'e.g. {{"identificatie": "pand_id"}}, not {columns!r}'
+        )
+    missing = [f"{c!r} (for {k!r})" for k, c in columns.items() if c not in frame.columns]
+    if missing:
+        present = ", ".join(map(str, frame.columns))
+        raise InputError(
+            f"{location} has no column {', '.join(missing)} named in columns = {{...}}; "
+            f"columns present: {present}"
+        )
+    renamed = {c: k for k, c in columns.items() if c != k}
+    clash = [k for c, k in renamed.items() if k in frame.columns and k not in renamed]
+    frame = frame.drop(columns=clash).rename(columns=renamed)
+    log(f"{location}: columns " + ", ".join(f"{c!r} read as {k!r}" for c, k in renamed.items()))
+    return frame
 
 
 def _to_str_ids(values: pd.Series) -> pd.Series:
@@ -234,21 +345,24 @@ def _to_str_ids(values: pd.Series) -> pd.Series:
     return out.astype(str)
 
 
-def _ids(frame: pd.DataFrame, candidates: Sequence[str]) -> pd.Series:
-    """Return string ids from the first candidate column with unique values, else row numbers."""
-    for name in candidates:
-        col = find_column(frame, None, (name,))
-        if col is not None and frame[col].notna().all() and frame[col].is_unique:
-            return _to_str_ids(frame[col])
+def _ids(frame: pd.DataFrame, candidates: Sequence[str], location: str = "") -> pd.Series:
+    """Return unique string ids from the first candidate column present, else row numbers.
+
+    Null and repeated ids are made unique with a warning (:func:`unique_ids`).
+    """
+    col = find_column(frame, None, candidates)
+    if col is not None:
+        return unique_ids(_to_str_ids(frame[col]), location or "input", col)
     return pd.Series(np.arange(len(frame)), index=frame.index).astype(str)
 
 
 def _to_int(values: pd.Series) -> pd.Series:
-    return pd.to_numeric(values, errors="coerce").round().astype("Int64")
+    return parse_decimal(values).round().astype("Int64")
 
 
 def _to_float(values: pd.Series) -> pd.Series:
-    return pd.to_numeric(values, errors="coerce").astype(float)
+    """Numbers from a column; Dutch decimal commas are read (``'112,5'`` -> 112.5)."""
+    return parse_decimal(values)
 
 
 # --------------------------------------------------------------------------- OSM files
@@ -261,7 +375,7 @@ def _open_xml(path: Path) -> Any:
     return open(path, "rb")
 
 
-def _trimmed_osm_copy(path: Path) -> tuple[Path, int, int]:
+def _trimmed_osm_copy(path: Path, shown: Path | None = None) -> tuple[Path, int, int]:
     """Write a copy of an OSM XML file in which every way only references existing nodes.
 
     Extracts clipped at a bounding box reference nodes outside the file, which osmnx refuses
@@ -274,11 +388,13 @@ def _trimmed_osm_copy(path: Path) -> tuple[Path, int, int]:
         Path of the temporary ``.osm`` file (the caller deletes it), number of ways trimmed,
         number of ways dropped.
     """
+    shown = shown or path
     try:
         with _open_xml(path) as fh:
             tree = ET.parse(fh)
     except (ET.ParseError, OSError, EOFError) as exc:
-        raise InputError(f"cannot read {path} as OpenStreetMap XML: {exc}") from exc
+        raise InputError(f"cannot read {shown} as OpenStreetMap XML: {exc}") from exc
+    path = shown
     root = tree.getroot()
     if root.tag != "osm":
         raise InputError(
@@ -371,14 +487,41 @@ def _osm_graph_to_roads(graph: Any, origin: str) -> gpd.GeoDataFrame:
 def _read_osm_roads_file(path: Path) -> gpd.GeoDataFrame:
     import osmnx as ox
 
-    tmp, _, _ = _trimmed_osm_copy(path)
-    try:
-        graph = ox.graph_from_xml(tmp, bidirectional=False, simplify=True, retain_all=True)
-    except Exception as exc:
-        raise InputError(f"cannot build a street graph from {path}: {exc}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-    return _osm_graph_to_roads(graph, str(path))
+    with _osm_xml(path) as tmp:
+        try:
+            graph = ox.graph_from_xml(tmp, bidirectional=False, simplify=True, retain_all=True)
+        except Exception as exc:
+            raise InputError(
+                f"cannot build a street graph from {path}: {exc}; does it hold highway=* ways?"
+            ) from exc
+    return _finish_osm(_osm_graph_to_roads(graph, str(path)), str(path), _LINES, "roads")
+
+
+def _finish_osm(
+    gdf: gpd.GeoDataFrame, location: str, allowed: Iterable[str], what: str
+) -> gpd.GeoDataFrame:
+    """Run the checks every layer gets (area of use, polygon repair) on an OSM layer."""
+    out = check_coordinates(gdf, location)
+    if set(allowed) & set(_POLYGONS):
+        out = repair_polygons(out, location)
+    out.attrs.update(gdf.attrs)
+    out.attrs["source_path"] = location
+    return out
+
+
+def _osm_features(path: Path, tags: dict[str, Any], what: str) -> gpd.GeoDataFrame:
+    """Features of an OSM file with the given tags (osmnx), in EPSG:28992."""
+    import osmnx as ox
+
+    with _osm_xml(path) as tmp:
+        try:
+            feats = ox.features_from_xml(tmp, tags=tags)
+        except Exception as exc:
+            if "No matching features" in str(exc) or "InsufficientResponse" in type(exc).__name__:
+                feats = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+            else:
+                raise InputError(f"cannot read OpenStreetMap {what} from {path}: {exc}") from exc
+    return feats
 
 
 def read_osm_roads(
@@ -416,21 +559,37 @@ def read_osm_roads(
 
 
 def _read_osm_buildings(path: Path) -> gpd.GeoDataFrame:
-    import osmnx as ox
-
-    tmp, _, _ = _trimmed_osm_copy(path)
-    try:
-        feats = ox.features_from_xml(tmp, tags={"building": True})
-    except Exception as exc:
-        raise InputError(f"cannot read OpenStreetMap buildings from {path}: {exc}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-    feats = feats[feats.geom_type.isin(_POLYGONS)].reset_index()
+    feats = _osm_features(path, {"building": True}, "buildings")
+    # only polygons tagged building=* (not building=no); parks, water, landuse are not
+    is_building = (
+        feats["building"].astype("string").str.lower().ne("no").fillna(False).astype(bool)
+        if "building" in feats
+        else pd.Series(False, index=feats.index)
+    )
+    dropped = int((~is_building).sum())
+    feats = feats[is_building & feats.geom_type.isin(_POLYGONS)].reset_index()
     if len(feats) == 0:
         raise InputError(f"{path} holds no OpenStreetMap building polygons (building=*)")
+    if dropped:
+        log(f"{path}: left out {dropped} OSM features that are not buildings")
     feats = _flatten_lists(feats)
     feats["osm_id"] = feats["element"].astype(str) + "/" + feats["id"].astype(str)
-    return feats.to_crs(settings.crs)
+    return _finish_osm(feats.to_crs(settings.crs), str(path), _POLYGONS, "buildings")
+
+
+def _read_osm_trees(path: Path) -> gpd.GeoDataFrame:
+    """Trees of an OSM file: nodes tagged ``natural=tree`` only (not every tagged node)."""
+    feats = _osm_features(path, {"natural": "tree"}, "trees")
+    if len(feats):
+        feats = feats[
+            feats["natural"].astype("string").eq("tree").fillna(False).astype(bool)
+            & feats.geom_type.eq("Point")
+        ]
+    if len(feats) == 0:
+        raise InputError(f"{path} holds no OpenStreetMap trees (nodes with natural=tree)")
+    feats = _flatten_lists(feats.reset_index())
+    feats["tree_id"] = feats["element"].astype(str) + "/" + feats["id"].astype(str)
+    return _finish_osm(feats.to_crs(settings.crs), str(path), ("Point",), "trees")
 
 
 # --------------------------------------------------------------------------- buildings
@@ -446,6 +605,9 @@ def read_buildings(
     *,
     layer: str | None = None,
     drop_status: Iterable[str] = BAG_DROP_STATUS,
+    columns: Mapping[str, str] | None = None,
+    verblijfsobjecten: PathLike | gpd.GeoDataFrame | None = None,
+    verblijfsobjecten_layer: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read building footprints: BAG pand, LVBAG, BGT pand or OpenStreetMap buildings.
 
@@ -463,6 +625,18 @@ def read_buildings(
         Layer name; optional for single-layer files or a layer called ``pand``.
     drop_status
         Status values to drop.
+    columns
+        ``{BAG name: column in the file}`` for columns under other names, e.g.
+        ``{"identificatie": "pand_id", "aantal_verblijfsobjecten": "n_vbo"}``. The
+        10-character names of PDOK's shapefile export (``identifica``, ``gebruiksdo``,
+        ``oppervlakt``, ``oppervla_1``, ``aantal_ver``, ``oorspronke``) are recognised
+        without it, with a warning.
+    verblijfsobjecten
+        BAG verblijfsobjecten (a file or a frame, :func:`read_verblijfsobjecten`): each
+        pand's use, number of units and floor area are then counted from them, which is the
+        register's own count (panden without a verblijfsobject have none).
+    verblijfsobjecten_layer
+        Layer of the verblijfsobjecten file.
 
     Returns
     -------
@@ -470,21 +644,24 @@ def read_buildings(
         Footprints in EPSG:28992 with the normalised building columns (see module docs).
     """
     path = Path(path)
-    if _is_osm(path):
+    if _is_osm(path) or _is_pbf(path):
         gdf = _read_osm_buildings(path)
         location = str(path)
     else:
+        path, layer = _lvbag_source(path, layer, "PND")
         gdf = read_layer(
             path,
             layer,
             geometry_types=_POLYGONS,
-            preferred_layers=("pand", "buildings", "building"),
+            preferred_layers=("pand", "Pand", "buildings", "building"),
             what="buildings",
+            columns=columns,
         )
         location = where(path, gdf.attrs.get("source_layer"))
+        gdf = _pdok_names(gdf, location)
     out = gdf.copy()
     cols = set(gdf.columns)
-    if _is_osm(path):
+    if _is_osm(path) or _is_pbf(path):
         kind = "osm"
         out["building_id"] = gdf["osm_id"]
         year = (
@@ -498,6 +675,10 @@ def read_buildings(
         flats = gdf["building:flats"] if "building:flats" in cols else pd.NA
         out["n_units"] = _to_int(pd.Series(flats, index=gdf.index))
     else:
+        if "oorspronkelijkbouwjaar" in cols and "oorspronkelijkBouwjaar" not in cols:
+            out = out.rename(columns={"oorspronkelijkbouwjaar": "oorspronkelijkBouwjaar"})
+            gdf = gdf.rename(columns={"oorspronkelijkbouwjaar": "oorspronkelijkBouwjaar"})
+            cols = set(gdf.columns)
         if "oorspronkelijkBouwjaar" in cols:
             kind, year_col = "lvbag", "oorspronkelijkBouwjaar"
         elif "bouwjaar" in cols:
@@ -529,7 +710,9 @@ def read_buildings(
                     logging.WARNING,
                 )
         else:
-            out["building_id"] = _ids(gdf, ("identificatie", "lokaalID", "gml_id", "id", "fid"))
+            out["building_id"] = _ids(
+                gdf, ("identificatie", "lokaalID", "gml_id", "id", "fid"), location
+            )
         year = gdf[year_col] if year_col else pd.Series(pd.NA, index=gdf.index)
         year = _to_int(year)
         out["year_built"] = year.where((year >= 1000) & (year <= 2100))
@@ -539,15 +722,34 @@ def read_buildings(
         out["status"] = gdf[status_col].astype("string") if status_col else pd.NA
         out["use"] = gdf["gebruiksdoel"].astype("string") if "gebruiksdoel" in cols else pd.NA
         out["n_units"] = (
-            _to_int(gdf["aantal_verblijfsobjecten"])
+            _to_int(
+                in_range(
+                    _to_float(gdf["aantal_verblijfsobjecten"]),
+                    "n_units",
+                    location,
+                    "aantal_verblijfsobjecten",
+                )
+            )
             if "aantal_verblijfsobjecten" in cols
             else pd.Series(pd.NA, index=gdf.index, dtype="Int64")
         )
+        if kind == "bag":
+            lacking = [c for c in ("gebruiksdoel", "aantal_verblijfsobjecten") if c not in cols]
+            if lacking:
+                log(
+                    f"{location} looks like BAG panden but has no column "
+                    f"{' or '.join(map(repr, lacking))}: use and dwellings per pand will be "
+                    "guessed from the footprint (counted in the buildings stage); name the "
+                    "columns with columns = {...} or give the verblijfsobjecten",
+                    logging.WARNING,
+                )
     for src, dst in (
         ("oppervlakte_min", "floor_area_min_m2"),
         ("oppervlakte_max", "floor_area_max_m2"),
     ):
-        out[dst] = _to_float(gdf[src]) if src in cols else np.nan
+        out[dst] = (
+            in_range(_to_float(gdf[src]), "floor_area_m2", location, src) if src in cols else np.nan
+        )
     out["footprint_m2"] = out.geometry.area
     out["source"] = kind
     out["n_units"] = out["n_units"].astype("Int64")
@@ -568,8 +770,234 @@ def read_buildings(
             f"{location}: no existing buildings left after dropping status "
             f"values {list(drop_status)}"
         )
+    out["building_id"] = unique_ids(out["building_id"], location, "building_id")
     out = gpd.GeoDataFrame(out.reset_index(drop=True), geometry=gdf.geometry.name, crs=settings.crs)
+    if verblijfsobjecten is not None:
+        vbo = (
+            verblijfsobjecten
+            if isinstance(verblijfsobjecten, gpd.GeoDataFrame)
+            else read_verblijfsobjecten(verblijfsobjecten, layer=verblijfsobjecten_layer)
+        )
+        out = attach_verblijfsobjecten(out, vbo)
     log(f"buildings: {len(out)} {kind} footprints, {out['footprint_m2'].sum() / 1e4:.1f} ha")
+    return out
+
+
+#: The 10-character field names of PDOK's BAG shapefile export and what they stand for.
+PDOK_SHORT_NAMES: Mapping[str, str] = {
+    "identifica": "identificatie",
+    "gebruiksdo": "gebruiksdoel",
+    "oppervlakt": "oppervlakte_min",
+    "oppervla_1": "oppervlakte_max",
+    "aantal_ver": "aantal_verblijfsobjecten",
+    "oorspronke": "oorspronkelijkBouwjaar",
+    "oorspronkelijkbouwjaar": "oorspronkelijkBouwjaar",
+}
+
+
+def _pdok_names(gdf: gpd.GeoDataFrame, location: str) -> gpd.GeoDataFrame:
+    """Rename PDOK's truncated shapefile names to the BAG names, with a warning."""
+    rename = {
+        short: full
+        for short, full in PDOK_SHORT_NAMES.items()
+        if short in gdf.columns and full not in gdf.columns
+    }
+    if not rename:
+        return gdf
+    log(
+        f"{location}: read the truncated column names of a shapefile export as BAG names: "
+        + ", ".join(f"{a!r} as {b!r}" for a, b in rename.items())
+        + " (give columns = {...} if that guess is wrong)",
+        logging.WARNING if any(k != "oorspronkelijkbouwjaar" for k in rename) else logging.INFO,
+    )
+    return gdf.rename(columns=rename)
+
+
+# --------------------------------------------------------------------------- BAG delivery
+#: LVBAG object-type codes in the names of a delivery's per-type zips (9999PND15092020.zip).
+_LVBAG_CODES = {"Pand": "PND", "Verblijfsobject": "VBO"}
+
+
+def _is_vsi(path: PathLike) -> bool:
+    return str(path).startswith("/vsi")
+
+
+def _lvbag_source(path: Path, layer: str | None, code: str) -> tuple[Path, str | None]:
+    """Where GDAL reads a zip from: a delivery of zips per object type, or one zip.
+
+    A Kadaster LVBAG delivery is a zip of zips (``9999PND15092020.zip``, ...), each
+    holding BAG 2.0 XML; GDAL's LVBAG driver reads them through nested ``/vsizip/`` paths. A
+    directory of unzipped XML and a single XML file are read by that driver directly.
+    """
+    if _is_vsi(path) or path.suffix.lower() != ".zip" or not path.is_file():
+        return path, layer
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"cannot open {path} as a zip archive: {exc}") from exc
+    inner = [n for n in names if n.lower().endswith(".zip") and code in Path(n).name.upper()[:8]]
+    if inner:
+        log(f"{path}: reading the LVBAG delivery's {inner[0]}")
+        return Path(f"/vsizip/{{/vsizip/{{{path.resolve()}}}/{inner[0]}}}"), layer
+    if not [n for n in names if not n.endswith("/")]:
+        raise InputError(f"{path} is an empty zip archive")
+    return Path(f"/vsizip/{{{path.resolve()}}}"), layer
+
+
+_VBO_GONE = (
+    "Niet gerealiseerd verblijfsobject",
+    "Verblijfsobject ingetrokken",
+    "Verblijfsobject ten onrechte opgevoerd",
+)
+
+
+def _as_list(value: Any) -> list[str]:
+    """Return a BAG list field as a list: from a list (LVBAG) or ``{a,b}`` text (export)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return []
+    if isinstance(value, list | tuple | np.ndarray):
+        return [str(v) for v in value if v is not None]
+    text = str(value).strip().strip("{}[]")
+    return [t.strip().strip('"') for t in text.split(",") if t.strip()]
+
+
+def read_verblijfsobjecten(
+    path: PathLike,
+    *,
+    layer: str | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> gpd.GeoDataFrame:
+    """Read BAG verblijfsobjecten: the register's units, their use, floor area and pand.
+
+    Reads a GeoPackage/shapefile layer (``verblijfsobject``), an LVBAG delivery (zip of
+    zips, ``9999VBO*.zip``, XML) or a ``/vsizip/`` path. List fields may be lists (LVBAG)
+    or text such as ``{woonfunctie,winkelfunctie}`` (a BAG database export).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Points with ``vbo_id``, ``pand_id`` (16 digits; a unit in several panden has one row
+        per pand), ``use`` (uses joined with ``,``), ``floor_area_m2``, ``status`` and
+        ``address_id`` (hoofdadres nummeraanduiding, 16 digits). Withdrawn, never realised
+        and ended (``eindGeldigheid`` set) units are dropped with a count.
+    """
+    path = Path(path)
+    path, layer = _lvbag_source(path, layer, "VBO")
+    gdf = read_layer(
+        path,
+        layer,
+        geometry_types=("Point", "MultiPoint", "Polygon", "MultiPolygon"),
+        preferred_layers=("verblijfsobject", "Verblijfsobject"),
+        what="verblijfsobjecten",
+        columns=columns,
+    )
+    location = where(path, gdf.attrs.get("source_layer"))
+    lower = {str(c).lower(): c for c in gdf.columns}
+    problems = Problems()
+    need = {"identificatie": "the unit id", "pandref": "the pand it lies in"}
+    for key, why in need.items():
+        if key not in lower:
+            problems.add(
+                f"{location} has no column {key!r} ({why}); columns present: "
+                f"{', '.join(map(str, gdf.columns))}"
+            )
+    problems.raise_if_any()
+
+    def col(name: str) -> pd.Series:
+        return gdf[lower[name]] if name in lower else pd.Series(pd.NA, index=gdf.index)
+
+    keep = ~col("status").astype("string").isin(_VBO_GONE).fillna(False).astype(bool)
+    if "eindgeldigheid" in lower:
+        keep &= col("eindgeldigheid").isna()
+    if (~keep).any():
+        log(f"{location}: dropped {int((~keep).sum())} withdrawn or ended verblijfsobjecten")
+    gdf = gdf[keep]
+    if gdf.geom_type.isin(_POLYGONS).any():
+        gdf = gdf.set_geometry(gdf.geometry.representative_point())
+    vbo_id = (
+        col("identificatie")[gdf.index]
+        .astype("string")
+        .str.replace(r"^NL\.IMBAG\.Verblijfsobject\.", "", regex=True)
+    )
+    use = col("gebruiksdoel")[gdf.index].map(lambda v: ",".join(_as_list(v)))
+    area = in_range(
+        _to_float(col("oppervlakte")[gdf.index]), "floor_area_m2", location, "oppervlakte"
+    )
+    address = (
+        col("hoofdadresnummeraanduidingref")[gdf.index]
+        .astype("string")
+        .str.replace(r"^NL\.IMBAG\.Nummeraanduiding\.", "", regex=True)
+    )
+    panden = col("pandref")[gdf.index].map(_as_list)
+    out = gpd.GeoDataFrame(
+        {
+            "vbo_id": unique_ids(vbo_id, location, "identificatie").to_numpy(),
+            "pand_id": panden.to_numpy(),
+            "use": use.astype("string").to_numpy(),
+            "floor_area_m2": area.to_numpy(),
+            "status": col("status")[gdf.index].astype("string").to_numpy(),
+            "address_id": address.to_numpy(),
+        },
+        geometry=gdf.geometry.to_numpy(),
+        crs=settings.crs,
+    ).explode("pand_id", ignore_index=True)
+    no_pand = out["pand_id"].isna()
+    if no_pand.any():
+        log(
+            f"{location}: {int(no_pand.sum())} verblijfsobjecten name no pand (pandref) "
+            "and are left out",
+            logging.WARNING,
+        )
+        out = out[~no_pand]
+    out["pand_id"] = _bag_id(out["pand_id"].astype(str))
+    out = out.reset_index(drop=True)
+    out.attrs["source_path"] = str(path)
+    log(f"verblijfsobjecten: {out['vbo_id'].nunique()} units in {out['pand_id'].nunique()} panden")
+    return out
+
+
+def attach_verblijfsobjecten(
+    buildings: gpd.GeoDataFrame, vbo: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """Count each pand's units, uses and floor area from its verblijfsobjecten.
+
+    Sets ``n_units`` (units per pand; 0 for a pand without one: a shed, a garage), ``use``
+    (the units' uses, joined with ``,``) and ``floor_area_min_m2``/``floor_area_max_m2``,
+    as the BAG's own pand view does. Units whose pand is not among the buildings are
+    counted in a warning (the two layers may be cut differently).
+    """
+    ids = buildings["building_id"].astype(str)
+    inside = vbo["pand_id"].isin(set(ids))
+    if not inside.any():
+        raise InputError(
+            f"the verblijfsobjecten ({vbo.attrs.get('source_path', 'given')}) name none of the "
+            f"{len(buildings)} panden ({buildings.attrs.get('source_path', 'buildings')}) in "
+            "their pandref; are they from the same area and the same BAG delivery?"
+        )
+    if (~inside).any():
+        log(
+            f"{int((~inside).sum())} of {len(vbo)} verblijfsobjecten lie in panden that are "
+            "not among the buildings (cut differently?); they are left out",
+            logging.WARNING,
+        )
+    v = vbo[inside]
+    grouped = v.groupby("pand_id")
+    n = grouped.size()
+    uses = grouped["use"].agg(
+        lambda s: ",".join(sorted({u for x in s.dropna() for u in str(x).split(",") if u}))
+    )
+    out = buildings.copy()
+    out["n_units"] = ids.map(n).fillna(0).astype("Int64").to_numpy()
+    out["use"] = ids.map(uses).astype("string").to_numpy()
+    out["floor_area_min_m2"] = ids.map(grouped["floor_area_m2"].min()).astype(float).to_numpy()
+    out["floor_area_max_m2"] = ids.map(grouped["floor_area_m2"].max()).astype(float).to_numpy()
+    log(
+        f"verblijfsobjecten: {int(n.sum())} units in {len(n)} of {len(out)} panden; "
+        f"{int((out['n_units'] == 0).sum())} panden hold none"
+    )
     return out
 
 
@@ -583,8 +1011,9 @@ def read_roads(
     layer: str | None = None,
     width_column: str | None = None,
     function_column: str | None = "function",
+    columns: Mapping[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Read roads: NWB wegvakken (centrelines), BGT wegdeel (surfaces) or an OSM XML file.
+    """Read roads: NWB wegvakken (centrelines), BGT wegdeel (surfaces) or OSM (XML or PBF).
 
     Parameters
     ----------
@@ -600,6 +1029,8 @@ def read_roads(
     function_column
         For road surfaces, the column with the BGT function (``"function"``; the Dutch
         ``"functie"`` is found too). ``None`` treats every polygon as usable street space.
+    columns
+        ``{name warmtegis looks for: column in the file}``, e.g. ``{"wvk_id": "id"}``.
 
     Returns
     -------
@@ -608,7 +1039,7 @@ def read_roads(
         ``attrs["road_kind"]`` is ``"centrelines"`` or ``"surfaces"``.
     """
     path = Path(path)
-    if _is_osm(path):
+    if _is_osm(path) or _is_pbf(path):
         return _read_osm_roads_file(path)
     gdf = read_layer(
         path,
@@ -617,6 +1048,7 @@ def read_roads(
         required_columns=[width_column] if width_column else [],
         preferred_layers=("wegvakken", "wegdeel", "roads"),
         what="roads",
+        columns=columns,
     )
     location = where(path, gdf.attrs.get("source_layer"))
     types = set(gdf.geom_type.unique())
@@ -644,7 +1076,7 @@ def read_roads(
                     f"{', '.join(map(str, gdf.columns))}"
                 )
         problems.raise_if_any()
-        out["segment_id"] = _ids(gdf, ("lokaalID", "gml_id", "identificatie", "id"))
+        out["segment_id"] = _ids(gdf, ("lokaalID", "gml_id", "identificatie", "id"), location)
         out["road_type"] = gdf[fcol].astype("string") if fcol else pd.NA
         out["street_name"] = pd.NA
         out["node_from"] = pd.NA
@@ -654,26 +1086,19 @@ def read_roads(
         problems.raise_if_any()
         if "wvk_id" in cols:
             source = "nwb"
-            out["segment_id"] = _to_str_ids(gdf["wvk_id"])
+            out["segment_id"] = unique_ids(_to_str_ids(gdf["wvk_id"]), location, "wvk_id")
             out["node_from"] = _to_str_ids(gdf["jte_id_beg"]) if "jte_id_beg" in cols else pd.NA
             out["node_to"] = _to_str_ids(gdf["jte_id_end"]) if "jte_id_end" in cols else pd.NA
         else:
             source = "lines"
-            out["segment_id"] = _ids(gdf, ("segment_id", "id", "fid", "gml_id"))
+            out["segment_id"] = _ids(gdf, ("segment_id", "id", "fid", "gml_id"), location)
             out["node_from"] = pd.NA
             out["node_to"] = pd.NA
         ncol = find_column(gdf, None, ("stt_naam", "straatnaam", "name", "naam"))
         out["street_name"] = gdf[ncol].astype("string") if ncol else pd.NA
         tcol = find_column(gdf, None, ("wegbehsrt", "road_type", "highway", "type"))
         out["road_type"] = gdf[tcol].astype("string") if tcol else pd.NA
-    out["width_m"] = _to_float(gdf[wcol]) if wcol else np.nan
-    if wcol and (out["width_m"] <= 0).any():
-        log(
-            f"{location}: {(out['width_m'] <= 0).sum()} non-positive widths in {wcol!r} "
-            "treated as unknown",
-            logging.WARNING,
-        )
-        out.loc[out["width_m"] <= 0, "width_m"] = np.nan
+    out["width_m"] = in_range(_to_float(gdf[wcol]), "width_m", location, wcol) if wcol else np.nan
     for col in ("street_name", "road_type", "node_from", "node_to"):
         out[col] = out[col].astype("string")
     out["source"] = source
@@ -687,19 +1112,137 @@ def read_roads(
 
 
 # --------------------------------------------------------------------------- sewers
+def _rib_xy(text: str) -> tuple[float, float] | None:
+    """``'141406.38/486672.00'`` -> (x, y); blank or malformed -> None."""
+    parts = text.strip().replace(",", ".").split("/")
+    if len(parts) != 2:
+        return None
+    try:
+        x, y = float(parts[0]), float(parts[1])
+    except ValueError:
+        return None
+    return (x, y) if np.isfinite(x) and np.isfinite(y) else None
+
+
+def _rib_mm(text: str) -> float:
+    text = text.strip()
+    return float(text) if text.isdigit() else np.nan
+
+
+def read_sufrib(paths: PathLike | Sequence[PathLike]) -> gpd.GeoDataFrame:
+    """Read sewer pipes from SUFRIB 2.1 inspection files (``.RIB``, docs/inputs.md).
+
+    Each ``*RIOO`` record is one pipe from its start to its end node; a node's coordinate
+    comes from its ``*PUT`` record when there is one, else from the pipe record. Pipes seen
+    in several files (re-inspections) are kept once (the unordered node pair). Pipes without
+    two coordinates are skipped and counted.
+
+    Parameters
+    ----------
+    paths
+        One ``.RIB`` file or several of one area.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Lines in EPSG:28992 with ``sewer_id`` (the pipe reference), ``node_from``,
+        ``node_to``, ``street``, ``profile`` (shape code), ``height_mm``, ``width_mm`` and
+        ``diameter_mm`` (the profile width, else its height).
+    """
+    files = [Path(paths)] if isinstance(paths, str | os.PathLike) else [Path(p) for p in paths]
+    rows: list[dict[str, Any]] = []
+    puts: dict[str, tuple[float, float]] = {}
+    skipped = 0
+    for file in files:
+        try:
+            text = file.read_bytes().decode("latin-1")
+        except OSError as exc:
+            raise InputError(f"cannot read {file}: {exc.strerror}") from exc
+        lines = text.splitlines()
+        if not lines or not lines[0].startswith("*ALGE"):
+            raise InputError(
+                f"{file} is not a SUFRIB file: it must start with an *ALGE record "
+                f"(found {lines[0][:20]!r} )"
+                if lines
+                else f"{file} is empty"
+            )
+        for line in lines:
+            if line.startswith("*PUT"):
+                xy = _rib_xy(line[36:55])
+                if xy is not None:
+                    puts[line[5:35].strip()] = xy
+        for line in lines:
+            if not line.startswith("*RIOO"):
+                continue
+            rows.append(
+                {
+                    "sewer_id": line[6:36].strip(),
+                    "node_from": line[88:118].strip(),
+                    "xy_from": _rib_xy(line[119:138]),
+                    "node_to": line[139:169].strip(),
+                    "xy_to": _rib_xy(line[170:189]),
+                    "street": line[200:230].strip(),
+                    "profile": line[396:398].strip(),
+                    "height_mm": _rib_mm(line[399:403]),
+                    "width_mm": _rib_mm(line[404:408]),
+                    "file": file.name,
+                }
+            )
+    if not rows:
+        raise InputError(f"{', '.join(map(str, files))}: no *RIOO (pipe) records")
+    frame = pd.DataFrame(rows)
+    for end in ("from", "to"):
+        frame[f"xy_{end}"] = [
+            puts.get(n, xy) for n, xy in zip(frame[f"node_{end}"], frame[f"xy_{end}"], strict=True)
+        ]
+    ok = frame["xy_from"].notna() & frame["xy_to"].notna()
+    skipped = int((~ok).sum())
+    frame = frame[ok]
+    ends = zip(frame["node_from"], frame["node_to"], frame["sewer_id"], strict=True)
+    pair = [
+        "|".join(sorted((a, b))) if a and b else f"{sid}#{i}" for i, (a, b, sid) in enumerate(ends)
+    ]
+    dup = pd.Series(pair, index=frame.index).duplicated()
+    frame = frame[~dup.to_numpy()]
+    coords = np.stack(
+        [np.array(frame["xy_from"].tolist()), np.array(frame["xy_to"].tolist())], axis=1
+    )
+    geoms = shapely.linestrings(coords)
+    frame = frame.drop(columns=["xy_from", "xy_to"])
+    frame["diameter_mm"] = frame["width_mm"].where(frame["width_mm"] > 0, frame["height_mm"])
+    location = ", ".join(map(str, files))
+    if skipped or dup.any():
+        log(
+            f"{location}: {skipped} pipes without two coordinates skipped, "
+            f"{int(dup.sum())} repeated pipes (re-inspections) kept once",
+            logging.WARNING if skipped else logging.INFO,
+        )
+    gdf = gpd.GeoDataFrame(frame.reset_index(drop=True), geometry=geoms, crs=settings.crs)
+    zero = gdf.length.to_numpy() == 0
+    if zero.any():
+        log(f"{location}: {int(zero.sum())} pipes of zero length skipped", logging.WARNING)
+        gdf = gdf[~zero].reset_index(drop=True)
+    gdf = check_coordinates(gdf, location)
+    gdf.attrs["source_path"] = location
+    log(f"SUFRIB: {len(gdf)} pipes from {len(files)} file(s), {gdf.length.sum() / 1000:.2f} km")
+    return gdf
+
+
 def read_sewers(
     path: PathLike,
     *,
     layer: str | None = None,
     diameter_column: str | None = None,
     diameter_unit: Literal["auto", "mm", "m"] = "auto",
+    columns: Mapping[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Read sewer pipes (any line layer, e.g. a GWSW extract or a 3Di ``leiding`` table).
+    """Read sewer pipes: any line layer (GWSW extract, 3Di ``leiding``) or SUFRIB ``.RIB``.
 
     Parameters
     ----------
     path
-        Vector file with sewer lines.
+        Vector file with sewer lines, a SUFRIB 2.1 ``.RIB`` file or a folder of them
+        (:func:`read_sufrib`; diameters in mm).
     layer
         Layer name; optional for single-layer files or layers called ``leiding``/``riool``.
     diameter_column
@@ -708,7 +1251,10 @@ def read_sewers(
         exists; no such column gives ``diameter_m = NaN``.
     diameter_unit
         ``"mm"``, ``"m"`` or ``"auto"``: values with a median above 10 are millimetres
-        (sewers are 0.1-3 m wide), otherwise metres. The choice is logged.
+        (sewers are 0.1-3 m wide), otherwise metres. The choice is logged. Diameters outside
+        0.05-5 m are read as unknown and counted in a warning.
+    columns
+        ``{name warmtegis looks for: column in the file}``.
 
     Returns
     -------
@@ -718,15 +1264,23 @@ def read_sewers(
     path = Path(path)
     if diameter_unit not in ("auto", "mm", "m"):
         raise InputError(f"diameter_unit must be 'auto', 'mm' or 'm', not {diameter_unit!r}")
-    gdf = read_layer(
-        path,
-        layer,
-        geometry_types=_LINES,
-        required_columns=[diameter_column] if diameter_column else [],
-        preferred_layers=("leiding", "riool", "sewers", "rioolleiding"),
-        what="sewer lines",
-    )
-    location = where(path, gdf.attrs.get("source_layer"))
+    if path.suffix.lower() == ".rib" or (path.is_dir() and list(path.glob("*.[rR][iI][bB]"))):
+        ribs = sorted(path.glob("*.[rR][iI][bB]")) if path.is_dir() else [path]
+        gdf = rename_columns(read_sufrib(ribs), columns, str(path))
+        location = str(path)
+        if diameter_column is None and "diameter_mm" in gdf:
+            diameter_column, diameter_unit = "diameter_mm", "mm"
+    else:
+        gdf = read_layer(
+            path,
+            layer,
+            geometry_types=_LINES,
+            required_columns=[diameter_column] if diameter_column else [],
+            preferred_layers=("leiding", "riool", "sewers", "rioolleiding"),
+            what="sewer lines",
+            columns=columns,
+        )
+        location = where(path, gdf.attrs.get("source_layer"))
     dcol = find_column(
         gdf,
         diameter_column,
@@ -741,7 +1295,7 @@ def read_sewers(
         ),
     )
     out = gdf.copy()
-    out["sewer_id"] = _ids(gdf, ("sewer_id", "code", "lokaalID", "gml_id", "id", "fid"))
+    out["sewer_id"] = _ids(gdf, ("sewer_id", "code", "lokaalID", "gml_id", "id", "fid"), location)
     if dcol is None:
         out["diameter_m"] = np.nan
         log(f"{location}: no diameter column; sewer diameters unknown")
@@ -751,7 +1305,8 @@ def read_sewers(
         if unit == "auto":
             median = values.median()
             unit = "mm" if (pd.notna(median) and median > 10) or dcol.endswith("_mm") else "m"
-        out["diameter_m"] = values / 1000.0 if unit == "mm" else values
+        values = values / 1000.0 if unit == "mm" else values
+        out["diameter_m"] = in_range(values, "diameter_m", location, f"{dcol} ({unit})")
         log(
             f"{location}: sewer diameter from column {dcol!r} read as {unit} "
             f"(median {out['diameter_m'].median():.3f} m)"
@@ -875,8 +1430,13 @@ def read_trees(
     x_column: str | None = None,
     y_column: str | None = None,
     wkt_column: str | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Read tree points from a vector layer or a CSV (WKT or coordinate columns).
+    """Read tree points from a vector layer, a CSV (WKT or coordinates) or OSM (XML or PBF).
+
+    From OpenStreetMap only nodes tagged ``natural=tree`` are trees (their ``height`` tag
+    is the height). Heights, crown and stem diameters outside plausible ranges are read as
+    unknown and counted in a warning.
 
     Parameters
     ----------
@@ -897,6 +1457,8 @@ def read_trees(
         CRS of a CSV's coordinates when not longitude/latitude or EWKT.
     x_column, y_column, wkt_column
         Coordinate columns of a CSV, when not found by their usual names.
+    columns
+        ``{name warmtegis looks for: column in the file}``.
 
     Returns
     -------
@@ -905,10 +1467,17 @@ def read_trees(
     """
     path = Path(path)
     explicit = [c for c in (height_column, crown_column, stem_column) if c is not None]
-    if path.suffix.lower() in (".csv", ".txt"):
+    if _is_osm(path) or _is_pbf(path):
+        gdf = rename_columns(_read_osm_trees(path), columns, str(path))
+        location = str(path)
+        problems = Problems()
+        check_columns(gdf, explicit, problems, location)
+        problems.raise_if_any()
+    elif path.suffix.lower() in (".csv", ".txt"):
         gdf = _read_points_csv(
             path, crs=crs, x_column=x_column, y_column=y_column, wkt_column=wkt_column
         )
+        gdf = rename_columns(gdf, columns, str(path))
         location = str(path)
         problems = Problems()
         check_columns(gdf, explicit, problems, location)
@@ -921,6 +1490,7 @@ def read_trees(
             required_columns=explicit,
             preferred_layers=("boom", "bomen", "trees"),
             what="tree points",
+            columns=columns,
         )
         location = where(path, gdf.attrs.get("source_layer"))
         if (gdf.geom_type == "MultiPoint").any():
@@ -956,26 +1526,32 @@ def read_trees(
     )
     out = gdf.copy()
     out["tree_id"] = _ids(
-        gdf, ("tree_id", "OBJECTNUMMER", "boomnummer", "lokaalID", "gml_id", "id")
+        gdf, ("tree_id", "OBJECTNUMMER", "boomnummer", "lokaalID", "gml_id", "id"), location
     )
     if hcol is not None:
         h = parse_height_class(gdf[hcol])
         out["height_class"] = gdf[hcol].astype("string")
+        middle = in_range(h["middle"], "height_m", location, hcol)
+        gone = middle.isna() & h["middle"].notna()
         out["height_min_m"], out["height_max_m"], out["height_m"] = (
-            h["lower"],
-            h["upper"],
-            h["middle"],
+            h["lower"].mask(gone),
+            h["upper"].mask(gone),
+            middle,
         )
     else:
         out["height_class"] = pd.Series(pd.NA, index=gdf.index, dtype="string")
         out["height_min_m"] = out["height_max_m"] = out["height_m"] = np.nan
-    out["crown_diameter_m"] = parse_height_class(gdf[ccol])["middle"] if ccol else np.nan
+    out["crown_diameter_m"] = (
+        in_range(parse_height_class(gdf[ccol])["middle"], "crown_diameter_m", location, ccol)
+        if ccol
+        else np.nan
+    )
     if scol is not None:
         stem = parse_height_class(gdf[scol])["middle"]
         if stem.median() > 3:
             stem = stem / 100.0
             log(f"{location}: stem diameter in {scol!r} read as cm")
-        out["stem_diameter_m"] = stem
+        out["stem_diameter_m"] = in_range(stem, "stem_diameter_m", location, scol)
     else:
         out["stem_diameter_m"] = np.nan
     out = gpd.GeoDataFrame(out.reset_index(drop=True), geometry=gdf.geometry.name, crs=settings.crs)
@@ -988,30 +1564,6 @@ def read_trees(
 
 
 # --------------------------------------------------------------------------- writing
-@contextlib.contextmanager
-def atomic_path(path: PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside `path` that replaces `path` when the block succeeds.
-
-    On any error the temporary file is removed and an existing `path` stays untouched, so
-    a failed run never leaves a half-written output or overwrites a good one.
-    """
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise InputError(f"output directory {path.parent} does not exist")
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{path.stem}-tmp-", suffix=path.suffix, dir=path.parent
-    )
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 #: The fixed geometry type of each output layer (docs/outputs.md, polygons as Multi*): the same
 #: in every run, also when the layer is empty, so QGIS projects can rely on it.
 LAYER_GEOMETRY_TYPES: Mapping[str, str] = {

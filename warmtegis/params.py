@@ -322,7 +322,14 @@ class RoutingParams(Section):
         Leave buildings that belong to a mini-net candidate out of the collective network.
         Default False (the collective network is designed for every building).
     service_max_m : float
-        Buildings farther than this from a usable street are not connected (m). Default 100.
+        Buildings farther than this from a usable street are not connected (m); at least
+        1 m. Default 100.
+    source_link_warning_m : float
+        A heat source farther than this from the nearest usable street is still connected, by
+        a straight transport pipe priced as transport pipe, but with a warning (m). Default
+        1,000 (Assumption: the reference study's own transport pipe is 1.0 km,
+        docs/method.md §2; a longer straight link is beyond what the study priced and should
+        be routed by hand).
     method : {"improved", "sph", "mehlhorn", "kou"}
         Steiner method (:data:`~warmtegis.steiner.METHODS`). Default ``"improved"``.
     milp_max_terminals : int
@@ -357,7 +364,8 @@ class RoutingParams(Section):
     major_road_types: tuple[str, ...] = ("R", "P", "motorway", "trunk", "primary")
     connect_categories: tuple[str, ...] = ("ground_bound", "apartments", "non_residential")
     exclude_mini_nets: bool = False
-    service_max_m: float = field(default=100.0, metadata={"unit": "m"})
+    service_max_m: float = field(default=100.0, metadata={"min": 1.0, "unit": "m"})
+    source_link_warning_m: float = field(default=1000.0, metadata={"unit": "m"})
     method: Literal["improved", "sph", "mehlhorn", "kou"] = "improved"
     milp_max_terminals: int = 60
     milp_time_limit_s: float = field(default=20.0, metadata={"min": 0.1, "unit": "s"})

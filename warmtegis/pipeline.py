@@ -20,8 +20,9 @@ import geopandas as gpd
 import pandas as pd
 
 from . import settings
-from ._errors import ConfigError, InputError
-from ._log import log
+from ._errors import InputError
+from ._log import collect_warnings, log
+from ._plausible import check_overlap
 from .buildings import BuildingStock, enrich_buildings
 from .corridors import Corridors, analyse_corridors, corridors_layers
 from .io import read_buildings, read_layer, read_roads, read_sewers, read_trees, write_geopackage
@@ -78,6 +79,10 @@ class StageResults:
         Stage name -> seconds it took.
     notes : list of str
         Why a stage did not run (only when run with ``tolerate=True``).
+    warnings : list of str
+        Every warning logged while the inputs were read and the stages ran (values set to
+        unknown, repaired geometries, guessed columns, a long source link, ...); counted in
+        the summary and listed in the GeoPackage's ``warnings`` table.
     """
 
     inputs: Inputs
@@ -89,6 +94,7 @@ class StageResults:
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -102,6 +108,7 @@ class StageResults:
             rows += self.buildings.summary()
         if self.network is not None:
             rows += self.network.summary()
+        rows.append(("warnings", len(self.warnings), "count"))
         frame = pd.DataFrame(rows, columns=["key", "value", "unit"])
         frame["value"] = frame["value"].astype(float)
         return frame
@@ -116,7 +123,10 @@ class StageResults:
         from .export import geopackage_tables
 
         return write_geopackage(
-            {**self.layers, **geopackage_tables(self.summary, self.parameters, self.layers)},
+            {
+                **self.layers,
+                **geopackage_tables(self.summary, self.parameters, self.layers, self.warnings),
+            },
             path,
         )
 
@@ -135,7 +145,13 @@ def load_inputs(study: Study) -> Inputs:
     def opts(name: str) -> dict:
         return {"layer": spec[name].layer, **spec[name].options}
 
-    buildings = read_buildings(spec["buildings"].path, **opts("buildings"))
+    vbo = spec.get("verblijfsobjecten")
+    buildings = read_buildings(
+        spec["buildings"].path,
+        **opts("buildings"),
+        verblijfsobjecten=vbo.path if vbo is not None else None,
+        verblijfsobjecten_layer=vbo.layer if vbo is not None else None,
+    )
     roads = read_roads(spec["roads"].path, **opts("roads"))
     sewers = read_sewers(spec["sewers"].path, **opts("sewers")) if "sewers" in spec else None
     trees = read_trees(spec["trees"].path, **opts("trees")) if "trees" in spec else None
@@ -146,21 +162,9 @@ def load_inputs(study: Study) -> Inputs:
             spec["barriers"].layer,
             geometry_types=("LineString", "MultiLineString", "Polygon", "MultiPolygon"),
             what="barriers (water, railways)",
+            **spec["barriers"].options,
         )
     return Inputs(buildings=buildings, roads=roads, sewers=sewers, trees=trees, barriers=barriers)
-
-
-def _check_source(source: tuple[float, float] | None, inputs: Inputs, where: str) -> None:
-    if source is None or inputs.roads is None:
-        return
-    xmin, ymin, xmax, ymax = inputs.roads.total_bounds
-    x, y = source
-    if not (xmin <= x <= xmax and ymin <= y <= ymax):
-        raise ConfigError(
-            f"{where}: the heat source ({x:.1f}, {y:.1f}) lies outside the "
-            f"roads of the study area (x {xmin:.0f}-{xmax:.0f}, y {ymin:.0f}-{ymax:.0f}, "
-            "EPSG:28992)"
-        )
 
 
 def _empty(gdf: gpd.GeoDataFrame | None) -> bool:
@@ -222,12 +226,37 @@ def run_stages(
     -------
     StageResults
     """
-    from tqdm.auto import tqdm
-
     p = parameters or Parameters()
     if not isinstance(p, Parameters):
         raise TypeError(f"parameters must be a warmtegis.Parameters, not {type(p).__name__}")
+    if not tolerate:  # batch areas are cut from layers checked as a whole
+        check_overlap(
+            inputs.buildings,
+            {
+                "roads": inputs.roads,
+                "sewers": inputs.sewers,
+                "trees": inputs.trees,
+                "barriers": inputs.barriers,
+            },
+        )
     out = StageResults(inputs=inputs, parameters=p)
+    with collect_warnings(out.warnings):
+        _run_stages(out, inputs, p, source, route=route, tolerate=tolerate, name=name)
+    return out
+
+
+def _run_stages(
+    out: StageResults,
+    inputs: Inputs,
+    p: Parameters,
+    source: tuple[float, float] | None,
+    *,
+    route: bool,
+    tolerate: bool,
+    name: str,
+) -> None:
+    from tqdm.auto import tqdm
+
     bar = tqdm(total=len(STAGES), desc=name, unit="stage", disable=not settings.progress)
 
     def stage(label: str, fn: Callable[[], T]) -> T | None:
@@ -309,7 +338,6 @@ def run_stages(
         + f"; {len(out.layers)} layers"
         + (f"; {len(out.notes)} stage(s) skipped" if out.notes else "")
     )
-    return out
 
 
 def run_study(study: Study | str | Path) -> StudyResult:
@@ -340,10 +368,12 @@ def run_study(study: Study | str | Path) -> StudyResult:
     t0 = time.perf_counter()
     if not isinstance(study, Study):
         study = read_study(study)
-    inputs = load_inputs(study)
-    _check_source(study.source, inputs, f"{study.path} [source]")
+    read_warnings: list[str] = []
+    with collect_warnings(read_warnings):
+        inputs = load_inputs(study)
     t_read = time.perf_counter() - t0
     stages = run_stages(inputs, study.parameters, study.source, name=study.name)
+    stages.warnings[:0] = read_warnings
     result = StudyResult(**{f: getattr(stages, f) for f in stages.__dataclass_fields__})
     result.study = study
     result.timings = {"read": t_read, **result.timings}

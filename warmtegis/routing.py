@@ -29,6 +29,7 @@ layer: NWB wegvakken, centrelines derived from BGT surfaces, OSM edges):
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -231,6 +232,11 @@ class Network:
             ),
             ("pipes_crossings", float(self.pipes["crossings"].sum()), "count"),
         ]
+        link = self.pipes[self.pipes["segment_id"].eq("source").fillna(False).astype(bool)]
+        rows += [
+            ("source_link", float(link["length_m"].sum()) / 1000, "km"),
+            ("source_link_cost", float(link["cost_eur"].sum()), "EUR excl. VAT"),
+        ]
         if self.milp is not None and self.milp.optimal:
             gap = self.steiner.length / self.milp.length - 1 if self.milp.length else 0.0
             rows.append(("trunk_gap_to_optimum", gap * 100, "%"))
@@ -334,8 +340,26 @@ def route_network(
         cost_params=costs,
     )
     src_line = service.geometry.iloc[-1] if src_point is not None else None
+    if src_line is not None and src_line.length > p.source_link_warning_m:
+        log(
+            f"routing: the heat source lies {src_line.length:,.0f} m from the nearest usable "
+            f"street; it is joined by a straight transport pipe of that length (more than "
+            f"source_link_warning_m = {p.source_link_warning_m:,.0f} m): check the source "
+            "position, or add the roads that lead to it",
+            logging.WARNING,
+        )
     service = service.iloc[: len(todo)]
     conn = service[service["connected"]]
+    if not len(conn):
+        _, dist = shapely.STRtree(edges.geometry.values).query_nearest(
+            todo.geometry.values, return_distance=True, all_matches=False
+        )
+        raise InputError(
+            f"routing: none of the {len(todo)} buildings to connect lies within "
+            f"service_max_m = {p.service_max_m:g} m of a usable street (the nearest is "
+            f"{float(dist.min()):,.0f} m away); do the roads cover the buildings' area? "
+            "Else raise [parameters.routing] service_max_m"
+        )
     peak = todo["peak_kw"].to_numpy(float)
     dw = units.astype(float)
     node_dw = pd.Series(dw[conn.index]).groupby(conn["node"].to_numpy()).sum().to_dict()

@@ -9,11 +9,16 @@ crs : str
     Default ``"EPSG:28992"`` (Amersfoort / RD New), the Dutch national grid in metres.
 progress : bool
     Show progress bars on long stages. Default True; the CLI's ``--quiet`` turns it off.
+within_netherlands : bool
+    Refuse layers outside EPSG:28992's area of use (the Netherlands), the usual sign of a
+    wrong CRS label. Default True. Turn it off only to read test data from elsewhere (RD
+    distances are then distorted).
 """
 
 from __future__ import annotations
 
-__all__ = ["crs", "progress"]
+__all__ = ["crs", "progress", "within_netherlands"]
 
 crs: str = "EPSG:28992"
 progress: bool = True
+within_netherlands: bool = True

@@ -14,9 +14,11 @@ __all__ = ["INPUT_OPTIONS", "InputSpec", "Study", "read_study"]
 
 #: Inputs a study may name, with the reader options each accepts besides ``path``/``layer``.
 INPUT_OPTIONS: dict[str, tuple[str, ...]] = {
-    "buildings": ("drop_status",),
-    "roads": ("width_column", "function_column"),
-    "sewers": ("diameter_column", "diameter_unit"),
+    "buildings": ("drop_status", "columns"),
+    # BAG verblijfsobjecten: the register's units per pand (use, count, floor area)
+    "verblijfsobjecten": ("columns",),
+    "roads": ("width_column", "function_column", "columns"),
+    "sewers": ("diameter_column", "diameter_unit", "columns"),
     "trees": (
         "height_column",
         "crown_column",
@@ -25,9 +27,10 @@ INPUT_OPTIONS: dict[str, tuple[str, ...]] = {
         "x_column",
         "y_column",
         "wkt_column",
+        "columns",
     ),
     # water (BGT waterdeel), railways, ...: crossing them costs a drilling (routing)
-    "barriers": (),
+    "barriers": ("columns",),
 }
 _REQUIRED_INPUTS = ("buildings", "roads")
 _TOP_KEYS = ("study", "inputs", "source", "parameters")
@@ -135,9 +138,23 @@ def read_study(path: str | Path) -> Study:
             continue
         allowed = ("path", "layer", *INPUT_OPTIONS[key])
         _unknown(value, allowed, where, problems)
-        file = (path.parent / str(value["path"])).resolve()
-        if not file.exists():
-            problems.append(f"{where}: file not found: {file}")
+        raw_path = str(value["path"])
+        if raw_path.startswith("/vsi"):  # a GDAL virtual path (/vsizip/...): GDAL checks it
+            file = Path(raw_path)
+        else:
+            file = (path.parent / raw_path).resolve()
+            if not file.exists():
+                problems.append(
+                    f"{where}: file not found: {file} (paths are relative to the study file)"
+                )
+        columns = value.get("columns")
+        if columns is not None and not (
+            isinstance(columns, dict) and all(isinstance(v, str) for v in columns.values())
+        ):
+            problems.append(
+                f"{where}: columns must be a table of names, e.g. "
+                'columns = { identificatie = "pand_id" }'
+            )
         layer = value.get("layer")
         if layer is not None and not isinstance(layer, str):
             problems.append(f"{where}: layer must be text")
@@ -156,6 +173,16 @@ def read_study(path: str | Path) -> Study:
                 problems.append(f"{path} [source]: x and y must be numbers (EPSG:28992 metres)")
             else:
                 source = (float(x), float(y))  # type: ignore[arg-type]
+                from . import settings
+                from ._plausible import _nl_bounds
+
+                x0, y0, x1, y1 = _nl_bounds()
+                if settings.within_netherlands and not (x0 <= x <= x1 and y0 <= y <= y1):
+                    problems.append(
+                        f"{path} [source]: ({x}, {y}) lies outside the Netherlands "
+                        f"(EPSG:28992's area of use, x {x0:,.0f} to {x1:,.0f}, y {y0:,.0f} to "
+                        f"{y1:,.0f}); give x and y in RD metres (EPSG:28992), not degrees"
+                    )
 
     try:
         parameters = read_parameters(data.get("parameters"), location=str(path))
