@@ -347,6 +347,10 @@ def test_every_bundled_file_is_tested(data):
         "bergermeer/riool_leidingen.gpkg",
         "delft_wippolder/bag_pand.gpkg",
         "doesburg/bag_pand.gpkg",
+        "lvbag/BAGNLDL-15092020-small.zip",  # tests/test_readers.py from here on
+        "sufrib/4F1 asfalt werk.rib",
+        "sufrib/Filmwijk nabij 231-0.rib",
+        "voorburg/bag_subset.gpkg",
         "osm/kouvola.osm.bz2",
         "otterlo/bgt_boom.gpkg",
         "otterlo/bgt_pand.gpkg",

@@ -32,13 +32,16 @@ def data_dir() -> Path:
     return here
 
 
+_SUFFIXES = {".gpkg", ".bz2", ".osm", ".csv", ".toml", ".zip", ".rib"}
+
+
 def available() -> list[str]:
     """List the bundled data files, as paths relative to ``data/raw``."""
     root = data_dir()
     return sorted(
         str(p.relative_to(root)).replace("\\", "/")
         for p in root.rglob("*")
-        if p.is_file() and p.suffix in {".gpkg", ".bz2", ".osm", ".csv", ".toml"}
+        if p.is_file() and p.suffix.lower() in _SUFFIXES
     )
 
 

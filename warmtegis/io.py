@@ -149,7 +149,7 @@ def _is_pbf(path: Path) -> bool:
 
 
 @contextlib.contextmanager
-def _osm_xml(path: Path) -> Iterator[Path]:
+def _osm_xml(path: Path, way_tag: str | None = None) -> Iterator[Path]:
     """Yield a trimmed OSM XML copy of `path`, removed afterwards.
 
     ``.osm``, ``.osm.bz2`` and ``.osm.gz`` are read as XML; ``.osm.pbf`` is converted with
@@ -175,7 +175,7 @@ def _osm_xml(path: Path) -> Iterator[Path]:
             raise InputError(f"cannot read {path} as OpenStreetMap PBF: {exc}") from exc
         source = converted
     try:
-        tmp, _, _ = _trimmed_osm_copy(source, shown=path)
+        tmp, _, _ = _trimmed_osm_copy(source, shown=path, way_tag=way_tag)
     finally:
         if converted is not None:
             converted.unlink(missing_ok=True)
@@ -375,7 +375,9 @@ def _open_xml(path: Path) -> Any:
     return open(path, "rb")
 
 
-def _trimmed_osm_copy(path: Path, shown: Path | None = None) -> tuple[Path, int, int]:
+def _trimmed_osm_copy(
+    path: Path, shown: Path | None = None, way_tag: str | None = None
+) -> tuple[Path, int, int]:
     """Write a copy of an OSM XML file in which every way only references existing nodes.
 
     Extracts clipped at a bounding box reference nodes outside the file, which osmnx refuses
@@ -391,7 +393,13 @@ def _trimmed_osm_copy(path: Path, shown: Path | None = None) -> tuple[Path, int,
     shown = shown or path
     try:
         with _open_xml(path) as fh:
-            tree = ET.parse(fh)
+            head = fh.read(200)
+        # expat does not know the alias "utf8" (common in exports): read such files as UTF-8
+        declared = re.search(rb"""encoding\s*=\s*["']([^"']+)["']""", head)
+        alias = declared is not None and declared.group(1).lower() in (b"utf8", b"utf_8")
+        parser = ET.XMLParser(encoding="utf-8") if alias else None
+        with _open_xml(path) as fh:
+            tree = ET.parse(fh, parser=parser)
     except (ET.ParseError, OSError, EOFError) as exc:
         raise InputError(f"cannot read {shown} as OpenStreetMap XML: {exc}") from exc
     path = shown
@@ -401,6 +409,14 @@ def _trimmed_osm_copy(path: Path, shown: Path | None = None) -> tuple[Path, int,
             f"{path} is not OpenStreetMap XML: root element <{root.tag}>, expected <osm>"
         )
     nodes = {el.get("id") for el in root.iter("node")}
+    if way_tag is not None:  # e.g. only highway=* ways make streets (not rail, fences)
+        other = [
+            w for w in root.findall("way") if not any(t.get("k") == way_tag for t in w.iter("tag"))
+        ]
+        for way in other:
+            root.remove(way)
+        if other:
+            log(f"{shown}: left out {len(other)} ways without a {way_tag} tag")
     trimmed = dropped = 0
     ways_kept: set[str | None] = set()
     for way in list(root.iter("way")):
@@ -456,7 +472,13 @@ def _osm_graph_to_roads(graph: Any, origin: str) -> gpd.GeoDataFrame:
     if undirected.number_of_edges() == 0:
         raise InputError(f"{origin} holds no OpenStreetMap highways")
     nodes, edges = ox.convert.graph_to_gdfs(undirected)
-    edges = _flatten_lists(edges.reset_index())
+    edges = edges.reset_index()
+    # a two-way street may survive to_undirected as two parallel edges of the same line
+    twin = pd.Series(shapely.to_wkb(shapely.normalize(edges.geometry.values))).duplicated()
+    if twin.any():
+        log(f"{origin}: {int(twin.sum())} streets held twice (both directions) kept once")
+        edges = edges[~twin.to_numpy()].reset_index(drop=True)
+    edges = _flatten_lists(edges)
     # an undirected edge's (u, v) need not follow its geometry: orient them to the line
     start = shapely.get_point(edges.geometry.values, 0)
     at_u = shapely.points(nodes.loc[edges["u"], ["x", "y"]].to_numpy())
@@ -487,7 +509,7 @@ def _osm_graph_to_roads(graph: Any, origin: str) -> gpd.GeoDataFrame:
 def _read_osm_roads_file(path: Path) -> gpd.GeoDataFrame:
     import osmnx as ox
 
-    with _osm_xml(path) as tmp:
+    with _osm_xml(path, way_tag="highway") as tmp:
         try:
             graph = ox.graph_from_xml(tmp, bidirectional=False, simplify=True, retain_all=True)
         except Exception as exc:
