@@ -1344,7 +1344,7 @@ _RANGE = re.compile(_NUM + r"\s*(?:m\.?)?\s*(?:tot|-|–|t/m|to)\s*" + _NUM)
 _BELOW = re.compile(r"^(?:tot|<=?|≤|kleiner dan|minder dan|up to)\s*" + _NUM)
 _ABOVE = re.compile(_NUM + r"\s*(?:m\.?)?\s*(?:en hoger|en meer|of meer|of hoger|\+|and more)")
 _FROM = re.compile(r"^(?:vanaf|>=?|≥|groter dan|meer dan|hoger dan)\s*" + _NUM)
-_PLAIN = re.compile(r"^" + _NUM + r"\s*(?:m\.?|meter)?$")
+_PLAIN = re.compile(r"^(-?" + _NUM[1:] + r"\s*(?:m\.?|meter)?$")
 
 
 def _parse_one_class(text: str) -> tuple[float, float]:
@@ -1439,6 +1439,22 @@ def _read_points_csv(
         )
     gdf.attrs["source_path"] = str(path)
     return _finish(gdf, str(path), ("Point",), "tree points", Problems())
+
+
+_UNKNOWN_WORDS = ("", "onbekend", "unknown", "nvt", "n.v.t.", "-", "?")
+
+
+def _count_unread(raw: pd.Series, parsed: pd.Series, location: str, column: str, what: str) -> None:
+    """Warn about filled values that could not be read as numbers or classes."""
+    text = raw.astype("string").str.strip().str.lower()
+    unread = raw.notna() & parsed.isna() & ~text.isin(_UNKNOWN_WORDS).fillna(True)
+    if unread.any():
+        examples = ", ".join(repr(v) for v in raw[unread].astype(str).unique()[:3])
+        log(
+            f"{location}: {int(unread.sum())} values of {column!r} could not be read as "
+            f"{what} (e.g. {examples}) and are unknown",
+            logging.WARNING,
+        )
 
 
 def read_trees(
@@ -1552,6 +1568,7 @@ def read_trees(
     )
     if hcol is not None:
         h = parse_height_class(gdf[hcol])
+        _count_unread(gdf[hcol], h["middle"], location, hcol, "a height")
         out["height_class"] = gdf[hcol].astype("string")
         middle = in_range(h["middle"], "height_m", location, hcol)
         gone = middle.isna() & h["middle"].notna()
