@@ -1,6 +1,8 @@
-"""Time each reader on the bundled data and on a 10x tiled copy of the largest layers.
+"""Time each reader per format on the bundled data and on a 10x tiled copy of Doesburg.
 
-Run: python benchmarks/bench_load.py
+Formats: GeoPackage (BAG, BGT, NWB), LVBAG delivery zip (panden, with verblijfsobjecten),
+a BAG database export with verblijfsobjecten (Voorburg), PDOK's shapefile export, OSM XML
+(.osm.bz2) and PBF, SUFRIB .RIB. Run: python benchmarks/bench_load.py
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from warmtegis import read_buildings, read_roads, read_sewers, read_trees
+from warmtegis import read_buildings, read_roads, read_sewers, read_trees, settings
 from warmtegis.datasets import get_path
 
 CASES = [
@@ -22,7 +24,10 @@ CASES = [
     ("roads", read_roads, "otterlo/bgt_wegdeel.gpkg"),
     ("roads", read_roads, "wageningen/nwb_wegvakken.gpkg"),
     ("roads", read_roads, "osm/kouvola.osm.bz2"),
+    ("buildings", read_buildings, "osm/kouvola.osm.bz2"),
+    ("buildings", read_buildings, "lvbag/BAGNLDL-15092020-small.zip"),
     ("sewers", read_sewers, "otterlo/riool_benaderd.gpkg"),
+    ("sewers", read_sewers, "sufrib/Filmwijk nabij 231-0.rib"),
     ("trees", read_trees, "otterlo/bgt_boom.gpkg"),
     ("trees", read_trees, "amsterdam/bomen_wallengebied.gpkg"),
 ]
@@ -54,12 +59,52 @@ def tiled(name: str, n: int, tmp: Path) -> Path:
     return out
 
 
+def _pbf(tmp: Path) -> Path:
+    import osmium
+
+    out = tmp / "kouvola.osm.pbf"
+    writer = osmium.SimpleWriter(str(out))
+    for obj in osmium.FileProcessor(str(get_path("osm/kouvola.osm.bz2"))):
+        writer.add(obj)
+    writer.close()
+    return out
+
+
+def _shapefile(tmp: Path) -> Path:
+    import warnings
+
+    out = tmp / "pand.shp"
+    with warnings.catch_warnings():  # GDAL truncates the names, as PDOK's export does
+        warnings.simplefilter("ignore")
+        gpd.read_file(get_path("wageningen/bag_pand.gpkg")).to_file(out)
+    return out
+
+
 def main() -> None:
+    settings.within_netherlands = False  # the OSM extract is of Kouvola, Finland
     rows = []
     for stage, func, name in CASES:
         out, dt, peak = timed(func, get_path(name))
         rows.append((stage, name, len(out), dt, peak))
+    vbo = get_path("voorburg/bag_subset.gpkg")
+    out, dt, peak = timed(
+        lambda: read_buildings(
+            vbo, layer="pand", verblijfsobjecten=vbo, verblijfsobjecten_layer="verblijfsobject"
+        )
+    )
+    rows.append(("buildings", "voorburg pand + verblijfsobjecten", len(out), dt, peak))
+    lv = get_path("lvbag/BAGNLDL-15092020-small.zip")
+    out, dt, peak = timed(lambda: read_buildings(lv, verblijfsobjecten=lv))
+    rows.append(("buildings", "lvbag zip pand + verblijfsobjecten", len(out), dt, peak))
+    out, dt, peak = timed(read_sewers, get_path("sufrib/4F1 asfalt werk.rib").parent)
+    rows.append(("sewers", "sufrib/ (folder of .RIB)", len(out), dt, peak))
     with tempfile.TemporaryDirectory() as tmp:
+        pbf = _pbf(Path(tmp))
+        for stage, func in (("roads", read_roads), ("buildings", read_buildings)):
+            out, dt, peak = timed(func, pbf)
+            rows.append((stage, "kouvola.osm.pbf", len(out), dt, peak))
+        out, dt, peak = timed(read_buildings, _shapefile(Path(tmp)))
+        rows.append(("buildings", "wageningen PDOK shapefile", len(out), dt, peak))
         path = tiled("doesburg/bag_pand.gpkg", 10, Path(tmp))
         out, dt, peak = timed(read_buildings, path)
         rows.append(("buildings", "doesburg x10 (tiled)", len(out), dt, peak))

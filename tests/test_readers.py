@@ -259,3 +259,18 @@ def test_decimal_commas_read(data, tmp_path):
     assert t["height_m"].tolist()[:2] == [5.5, 12.25]
     assert np.isnan(t["height_m"].iloc[2]) and np.isnan(t["height_m"].iloc[3])
     assert t["height_m"].iloc[4] == 7.0
+
+
+def test_osm_without_highways_is_a_clear_error(tmp_path, abroad):
+    import xml.etree.ElementTree as ET
+
+    with bz2.open(KOUVOLA) as fh:
+        tree = ET.parse(fh)
+    root = tree.getroot()
+    for way in [w for w in root.findall("way") if w.find("tag[@k='highway']") is not None]:
+        root.remove(way)
+    path = tmp_path / "no_roads.osm"
+    tree.write(path, encoding="utf-8", xml_declaration=True)
+    with pytest.raises(wg.InputError, match=r"no_roads\.osm.*highway"):
+        wg.read_roads(path)
+    assert len(wg.read_buildings(path)) > 2000  # the buildings are still there

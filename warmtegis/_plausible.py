@@ -81,6 +81,9 @@ RANGES: Mapping[str, Range] = {
         0.0, 500000.0, "m2", "Assumption: BAG floor areas run up to a few 100,000 m2; 0 is none"
     ),
     "width_m": Range(0.5, 100.0, "m", "Assumption: a carriageway or street profile"),
+    "year_built": Range(
+        1000, 2100, "year", "LVBAG writes 9999 where the year is unknown (bundled delivery)"
+    ),
 }
 
 

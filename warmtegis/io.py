@@ -468,9 +468,9 @@ def _flatten_lists(frame: pd.DataFrame) -> pd.DataFrame:
 def _osm_graph_to_roads(graph: Any, origin: str) -> gpd.GeoDataFrame:
     import osmnx as ox
 
+    if graph.number_of_edges() == 0:
+        raise InputError(f"{origin} holds no OpenStreetMap streets (ways tagged highway=*)")
     undirected = ox.convert.to_undirected(graph)
-    if undirected.number_of_edges() == 0:
-        raise InputError(f"{origin} holds no OpenStreetMap highways")
     nodes, edges = ox.convert.graph_to_gdfs(undirected)
     edges = edges.reset_index()
     # a two-way street may survive to_undirected as two parallel edges of the same line
@@ -736,8 +736,9 @@ def read_buildings(
                 gdf, ("identificatie", "lokaalID", "gml_id", "id", "fid"), location
             )
         year = gdf[year_col] if year_col else pd.Series(pd.NA, index=gdf.index)
-        year = _to_int(year)
-        out["year_built"] = year.where((year >= 1000) & (year <= 2100))
+        if year_col:
+            year = in_range(_to_float(year), "year_built", location, year_col)
+        out["year_built"] = _to_int(year)
         status_col = (
             "status" if "status" in cols else ("bgt-status" if "bgt-status" in cols else None)
         )
