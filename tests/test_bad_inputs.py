@@ -914,3 +914,33 @@ def test_translated_window_is_refused_not_guessed(base, tmp_path):
         shifted(d, n)
     res = run_cli(d)
     assert res.exit_code == 2 and "outside the Netherlands" in res.output
+
+
+# ------------------------------------------------------------------------------ Python API
+def test_stage_entries_repair_bowties_like_make_valid(data):
+    """Frames handed to the stages directly (not through a reader) are repaired too."""
+    import warmtegis as wg
+
+    roads = wg.read_roads(data("otterlo/bgt_wegdeel.gpkg"))
+    broken = roads.copy()
+    broken.loc[:20, "geometry"] = [bowtie(g) for g in roads.geometry.iloc[:21]]
+    by_hand = broken.copy()  # what GEOS make_valid gives, done here independently
+    by_hand["geometry"] = [
+        shapely.union_all([p for p in shapely.get_parts(shapely.make_valid(g)) if p.area > 0])
+        for g in broken.geometry
+    ]
+    a = wg.analyse_corridors(broken)
+    b = wg.analyse_corridors(by_hand)
+    assert a.road_segments["length_m"].sum() == pytest.approx(b.road_segments["length_m"].sum())
+    assert a.road_segments["passable"].sum() == b.road_segments["passable"].sum()
+
+
+def test_batch_refuses_layers_from_another_town(data, tmp_path):
+    res = CliRunner().invoke(
+        main,
+        ["-q", "batch", "--buildings", str(data("doesburg/bag_pand.gpkg")),
+         "--roads", str(data("wageningen/nwb_wegvakken.gpkg")),
+         "--out", str(tmp_path / "b.gpkg")],
+    )  # fmt: skip
+    assert res.exit_code == 2 and "do not overlap the buildings" in res.output
+    assert not (tmp_path / "b.gpkg").exists()

@@ -150,9 +150,11 @@ def check_frame(
                 f"{' or '.join(sorted(geometry_types))}{extra}"
             )
     problems.raise_if_any()
-    from ._plausible import check_label
+    from ._plausible import check_label, repair_polygons
 
     check_label(gdf, what)
+    if geometry_types is not None and set(geometry_types) & {"Polygon", "MultiPolygon"}:
+        gdf = repair_polygons(gdf, what)  # self-intersections would stop GEOS later
     target = pyproj.CRS(settings.crs)
     if gdf.crs.to_epsg(min_confidence=70) != target.to_epsg():
         log(f"{what}: reprojecting from {gdf.crs.to_string()} to {settings.crs}")

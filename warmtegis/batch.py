@@ -37,6 +37,7 @@ import shapely
 from . import settings
 from ._errors import InputError
 from ._log import log
+from ._plausible import check_overlap
 from .params import Parameters
 from .pipeline import Inputs, run_stages
 
@@ -364,8 +365,9 @@ def run_batch(
     from tqdm.auto import tqdm
 
     t0 = time.perf_counter()
-    areas = grid_areas(buildings, grid_m) if areas is None else _check_areas(areas, id_column)
     context = {"roads": roads, "sewers": sewers, "trees": trees, "barriers": barriers}
+    check_overlap(buildings, context)  # the whole layers, before they are cut into areas
+    areas = grid_areas(buildings, grid_m) if areas is None else _check_areas(areas, id_column)
     own, cluster = (client, None) if client is not None else _client(scheduler, workers)
     try:
         n_workers = max(1, len(own.scheduler_info().get("workers", {})))
