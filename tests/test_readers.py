@@ -274,3 +274,33 @@ def test_osm_without_highways_is_a_clear_error(tmp_path, abroad):
     with pytest.raises(wg.InputError, match=r"no_roads\.osm.*highway"):
         wg.read_roads(path)
     assert len(wg.read_buildings(path)) > 2000  # the buildings are still there
+
+
+def test_study_file_takes_verblijfsobjecten(tmp_path):
+    from shapely.geometry import LineString
+
+    from warmtegis.pipeline import load_inputs
+
+    shutil.copy(VOORBURG, tmp_path / "bag.gpkg")
+    x0, y0, x1, y1 = gpd.read_file(VOORBURG, layer="pand").total_bounds
+    street = gpd.GeoDataFrame(
+        {"wvk_id": [1]},
+        geometry=[LineString([(x0, (y0 + y1) / 2), (x1, (y0 + y1) / 2)])],
+        crs=28992,
+    )
+    street.to_file(tmp_path / "weg.gpkg", layer="wegvakken")
+    (tmp_path / "study.toml").write_text(
+        "[inputs]\n"
+        'buildings = { path = "bag.gpkg", layer = "pand" }\n'
+        'verblijfsobjecten = { path = "bag.gpkg", layer = "verblijfsobject" }\n'
+        'roads = "weg.gpkg"\n'
+    )
+    inputs = load_inputs(wg.read_study(tmp_path / "study.toml"))
+    direct = wg.read_buildings(
+        VOORBURG,
+        layer="pand",
+        verblijfsobjecten=VOORBURG,
+        verblijfsobjecten_layer="verblijfsobject",
+    )
+    pd.testing.assert_series_equal(inputs.buildings["n_units"], direct["n_units"])
+    assert inputs.buildings["n_units"].sum() > 300

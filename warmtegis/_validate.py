@@ -153,16 +153,17 @@ def check_frame(
     from ._plausible import check_label, repair_polygons
 
     check_label(gdf, what)
+    frame: gpd.GeoDataFrame = gdf
     if geometry_types is not None and set(geometry_types) & {"Polygon", "MultiPolygon"}:
-        gdf = repair_polygons(gdf, what)  # self-intersections would stop GEOS later
+        frame = repair_polygons(frame, what)  # self-intersections would stop GEOS later
     target = pyproj.CRS(settings.crs)
-    if gdf.crs.to_epsg(min_confidence=70) != target.to_epsg():
-        log(f"{what}: reprojecting from {gdf.crs.to_string()} to {settings.crs}")
-        out = gdf.to_crs(target)
+    if frame.crs.to_epsg(min_confidence=70) != target.to_epsg():
+        log(f"{what}: reprojecting from {frame.crs.to_string()} to {settings.crs}")
+        out = frame.to_crs(target)
         if len(out) and not np.isfinite(out.total_bounds).all():
             raise InputError(
-                f"{what}: reprojecting from {gdf.crs.to_string()} to {settings.crs} gave "
+                f"{what}: reprojecting from {frame.crs.to_string()} to {settings.crs} gave "
                 "infinite coordinates; the CRS label does not match the coordinates"
             )
         return out
-    return gdf
+    return frame

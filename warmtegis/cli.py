@@ -97,7 +97,7 @@ class _Guarded(click.Group):
         except OSError as exc:
             from .outputs import describe_os_error
 
-            click.echo(f"warmtegis: error: {describe_os_error(exc)}", err=True)
+            click.echo(f"warmtegis: error: {describe_os_error(exc, verb='use')}", err=True)
             sys.exit(2)
         except KeyboardInterrupt:
             click.echo("warmtegis: interrupted; earlier outputs are unchanged", err=True)

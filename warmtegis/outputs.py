@@ -93,8 +93,10 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
-def describe_os_error(exc: OSError, path: str | os.PathLike[str] | None = None) -> str:
-    """One line for an operating-system error while reading or writing: path, cause, fix."""
+def describe_os_error(
+    exc: OSError, path: str | os.PathLike[str] | None = None, verb: str = "write"
+) -> str:
+    """Return one line for an operating-system error: the path, the cause and the fix."""
     where = path or exc.filename or "(unknown path)"
     hints = {
         errno.ENOSPC: "the disk is full: free space or write to another disk",
@@ -106,7 +108,7 @@ def describe_os_error(exc: OSError, path: str | os.PathLike[str] | None = None) 
         errno.ENOENT: "no such file or folder",
     }
     hint = hints.get(exc.errno or -1, exc.strerror or str(exc))
-    return f"cannot write {where}: {hint}"
+    return f"cannot {verb} {where}: {hint}"
 
 
 def _pid_alive(pid: int) -> bool:

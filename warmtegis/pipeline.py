@@ -225,6 +225,12 @@ def run_stages(
     Returns
     -------
     StageResults
+
+    Raises
+    ------
+    InputError
+        When a layer's extent does not overlap the buildings' (not with ``tolerate``: batch
+        areas are cut from layers checked as a whole), and from the stages.
     """
     p = parameters or Parameters()
     if not isinstance(p, Parameters):

@@ -177,7 +177,8 @@ def read_study(path: str | Path) -> Study:
                 from ._plausible import _nl_bounds
 
                 x0, y0, x1, y1 = _nl_bounds()
-                if settings.within_netherlands and not (x0 <= x <= x1 and y0 <= y <= y1):
+                sx, sy = source
+                if settings.within_netherlands and not (x0 <= sx <= x1 and y0 <= sy <= y1):
                     problems.append(
                         f"{path} [source]: ({x}, {y}) lies outside the Netherlands "
                         f"(EPSG:28992's area of use, x {x0:,.0f} to {x1:,.0f}, y {y0:,.0f} to "
