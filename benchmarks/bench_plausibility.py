@@ -14,29 +14,34 @@ from contextlib import contextmanager
 import geopandas as gpd
 
 import warmtegis._plausible as plaus
-from warmtegis import buildings, io, pipeline, run_study, settings
+from warmtegis import buildings, pipeline, run_study, settings
 from warmtegis.datasets import get_path
+from warmtegis.readers import _common, bag, osm, roads, sewers, trees
+
+NO_OPS = {
+    "check_label": lambda gdf, loc: None,
+    "check_coordinates": lambda gdf, loc, original=None: gdf,
+    "repair_polygons": lambda gdf, loc: gdf,
+    "in_range": lambda values, key, loc, col: values.astype(float),
+    "unique_ids": lambda ids, loc, col: ids.astype(str),
+    "check_overlap": lambda b, layers: None,
+}
 
 
 @contextmanager
 def without_checks():
-    saved = {}
-    targets = [
-        (io, "check_label", lambda gdf, loc: None),
-        (io, "check_coordinates", lambda gdf, loc, original=None: gdf),
-        (io, "repair_polygons", lambda gdf, loc: gdf),
-        (io, "in_range", lambda values, key, loc, col: values.astype(float)),
-        (io, "unique_ids", lambda ids, loc, col: ids.astype(str)),
-        (buildings, "repair_polygons", lambda gdf, loc: gdf),
-        (pipeline, "check_overlap", lambda b, layers: None),
-    ]
-    for mod, name, repl in targets:
-        saved[(mod, name)] = getattr(mod, name)
-        setattr(mod, name, repl)
+    """Replace every plausibility check, where the readers and stages call it, by a no-op."""
+    modules = [_common, bag, osm, roads, sewers, trees, buildings, pipeline]
+    saved = []
+    for mod in modules:
+        for name, repl in NO_OPS.items():
+            if hasattr(mod, name):
+                saved.append((mod, name, getattr(mod, name)))
+                setattr(mod, name, repl)
     try:
         yield
     finally:
-        for (mod, name), f in saved.items():
+        for mod, name, f in saved:
             setattr(mod, name, f)
 
 
