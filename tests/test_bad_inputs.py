@@ -756,6 +756,34 @@ def test_disk_full_while_writing_the_raster(base, tmp_path, monkeypatch):
     assert digests(d / "out") == before
 
 
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 300 KiB tmpfs: a real full disk (needs root and a kernel that allows the mount)."""
+    mnt = tmp_path / "small_disk"
+    mnt.mkdir()
+    cmd = ["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(mnt)]
+    if os.geteuid() != 0 or subprocess.run(cmd, capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
+def test_a_real_full_disk(base, tmp_path, small_disk):
+    d = tmp_path / "study"
+    shutil.copytree(base, d)
+    earlier = small_disk / "out.summary.csv"
+    shutil.copy(d / "out/out.summary.csv", earlier)
+    res = CliRunner().invoke(
+        main, ["-q", "run", str(d / "study.toml"), "--out", str(small_disk / "out.gpkg")]
+    )
+    assert res.exit_code == 2, res.output
+    assert "the disk is full" in res.output and "out.gpkg" in res.output
+    assert sorted(p.name for p in small_disk.iterdir()) == ["out.summary.csv"]  # no temp left
+    assert earlier.read_bytes() == (d / "out/out.summary.csv").read_bytes()
+
+
 def test_permission_denied_while_writing_the_geopackage(base, tmp_path, monkeypatch):
     d = tmp_path / "study"
     shutil.copytree(base, d)

@@ -261,12 +261,46 @@ class OutputSet:
 
     @contextlib.contextmanager
     def writing(self, path: str | os.PathLike[str]) -> Iterator[Path]:
-        """Yield the temporary path of `path`; an OSError names the final path."""
+        """Yield the temporary path of `path`; a failed write names the final path and cause.
+
+        Operating-system errors, and the write errors GDAL (pyogrio) and rasterio raise on a
+        full disk or a read-only folder, become an :class:`~warmtegis.OutputError`.
+        """
         tmp = self.temp(path)
         try:
             yield tmp
         except OSError as exc:
             raise OutputError(describe_os_error(exc, path)) from exc
+        except Exception as exc:
+            if not _is_write_error(exc):
+                raise
+            raise OutputError(_describe_write_error(exc, Path(path))) from exc
+
+
+def _is_write_error(exc: Exception) -> bool:
+    """GDAL's and rasterio's errors for a file that cannot be written (not bad data)."""
+    module = type(exc).__module__ or ""
+    names = ("DataSourceError", "DataLayerError", "RasterioIOError", "CPLE_")
+    return module.startswith(("pyogrio", "rasterio")) and type(exc).__name__.startswith(names)
+
+
+def _describe_write_error(exc: Exception, path: Path) -> str:
+    """Say why GDAL could not write `path`: a full disk when that is what the disk says."""
+    import shutil
+
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        free = -1
+    if 0 <= free < 1024 * 1024:
+        return (
+            f"cannot write {path}: the disk is full ({free // 1024} KiB free): free space or "
+            f"write to another disk ({type(exc).__name__}: {exc})"
+        )
+    return (
+        f"cannot write {path}: {type(exc).__name__}: {exc}; check that the folder is writable "
+        "and the disk has room"
+    )
 
 
 def _same_file(a: Path, b: Path) -> bool:
