@@ -784,6 +784,23 @@ def test_a_real_full_disk(base, tmp_path, small_disk):
     assert earlier.read_bytes() == (d / "out/out.summary.csv").read_bytes()
 
 
+def test_a_read_only_output_folder(base, tmp_path):
+    """A read-only mount: refused before any data is read, even for root."""
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    cmd = ["mount", "-t", "tmpfs", "-o", "size=100k,ro", "tmpfs", str(ro)]
+    if os.geteuid() != 0 or subprocess.run(cmd, capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a read-only tmpfs here (needs root)")
+    try:
+        res = CliRunner().invoke(
+            main, ["-q", "run", str(base / "study.toml"), "--out", str(ro / "out.gpkg")]
+        )
+    finally:
+        subprocess.run(["umount", str(ro)], capture_output=True)
+    assert res.exit_code == 2, res.output
+    assert "is not writable" in res.output and str(ro) in res.output
+
+
 def test_permission_denied_while_writing_the_geopackage(base, tmp_path, monkeypatch):
     d = tmp_path / "study"
     shutil.copytree(base, d)
