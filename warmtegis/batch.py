@@ -279,6 +279,7 @@ def run_area(item: AreaInputs, parameters: Parameters | None = None) -> dict[str
             row["network"] = net.business_case.network
             row["ort_eur_per_connection"] = net.business_case.ort_per_connection_eur
         layers["pipes"] = net.pipes.assign(area_id=item.area_id)
+    row["warnings"] = len(r.warnings)  # values set to unknown, repairs, ... in this area
     if r.notes:
         row["note"] = "; ".join(r.notes)
     row["seconds"] = time.perf_counter() - t0
@@ -301,6 +302,7 @@ _AREA_COLUMNS = (
     "crossings",
     "network",
     "ort_eur_per_connection",
+    "warnings",
     "note",
     "seconds",
 )
