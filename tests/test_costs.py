@@ -340,3 +340,25 @@ def test_method_note_is_current():
     render = runpy.run_path(str(script))["render"]
     committed = script.with_name("costs.md").read_text(encoding="utf-8")
     assert committed == render(), "run python docs/make_costs_note.py"
+
+
+def test_cost_params_built_in_python_are_checked_like_the_file():
+    """dataclasses.replace or a hand-built CostParams runs the same rules as load_cost_params."""
+    import dataclasses
+
+    p = load_cost_params()
+    bc = dataclasses.replace(p.business_case, participation=1.5)
+    with pytest.raises(ConfigError) as py:
+        dataclasses.replace(p, business_case=bc)
+    with pytest.raises(ConfigError) as toml:
+        load_cost_params({"business_case": {"participation": 1.5}})
+    strip = lambda e, pre: [m.removeprefix(pre) for m in e.value.problems]  # noqa: E731
+    assert strip(py, "CostParams: ") == strip(toml, "[parameters.costs]: ")
+    assert "business_case.participation is a share" in str(py.value)
+    late = dataclasses.replace(p.business_case, construction_first_year=2100)
+    with pytest.raises(ConfigError, match=r"CostParams: business_case.construction_first_year"):
+        dataclasses.replace(p, business_case=late)
+    mt = dataclasses.replace(p.networks["MT"], losses=1.0)
+    with pytest.raises(ConfigError, match=r"networks.MT.losses must be below 1"):
+        dataclasses.replace(p, networks={**p.networks, "MT": mt})
+    assert dataclasses.replace(p, units={}).business_case == p.business_case  # valid stays valid

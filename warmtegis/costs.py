@@ -22,6 +22,7 @@ Mini heat networks (household's view, euro incl. VAT)
 from __future__ import annotations
 
 import dataclasses
+import functools
 import tomllib
 import types
 import typing
@@ -164,6 +165,17 @@ class CostParams:
     units: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False, compare=False)
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        """Check every figure and cross-figure rule, also for an object built in Python.
+
+        The same rules run for the parameter file (:func:`load_cost_params`, which adds the
+        file or table to each message) and for ``dataclasses.replace(params, ...)`` or a
+        ``CostParams(...)`` built by hand (messages start with ``CostParams:``).
+        """
+        problems = _cost_problems(self, self.units or _shipped_units())
+        if problems:
+            raise ConfigError([f"CostParams: {p}" for p in problems])
+
 
 def _is_leaf(node: Any) -> bool:
     return isinstance(node, Mapping) and "value" in node
@@ -197,10 +209,16 @@ def _flatten_overrides(node: Mapping, prefix: str, out: dict) -> None:
             out[dotted] = value
 
 
-def _build(cls: type, prefix: str, values: dict[str, Any], problems: list[str]) -> Any:
-    """Build dataclass `cls` from flat dotted `values`; report missing fields."""
+def _build(
+    cls: type,
+    prefix: str,
+    values: dict[str, Any],
+    problems: list[str],
+    extra: Mapping[str, Any] | None = None,
+) -> Any:
+    """Build dataclass `cls` from flat dotted `values` (and `extra` keywords); report gaps."""
     hints = typing.get_type_hints(cls)
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = dict(extra or {})
     for f in dataclasses.fields(cls):
         if f.name in ("units", "sources"):
             continue
@@ -309,45 +327,26 @@ def load_cost_params(
                 problems.append(f"{location}: unknown cost parameter {key!r}{hint}")
                 continue
             values[key] = _check_number(key, value, leaves[key]["unit"], location, problems)
-    params = None if problems else _build(CostParams, "", values, problems)
-    if problems or params is None:
-        raise ConfigError(problems or ["cost parameters could not be built"])
-    bc = params.business_case
-    order = [
-        ("construction_first_year", bc.construction_first_year, bc.construction_last_year),
-        ("connection_first_year", bc.connection_first_year, bc.connection_last_year),
-    ]
-    for name, first, last in order:
-        if first > last:
-            problems.append(f"{location}: business_case.{name} {first} is after the last {last}")
-    end = bc.start_year + bc.term_years - 1
-    for name in ("construction_first_year", "connection_first_year", "connection_last_year"):
-        year = getattr(bc, name)
-        if not bc.start_year <= year <= end:
-            problems.append(
-                f"{location}: business_case.{name} {year} lies outside the term "
-                f"{bc.start_year}-{end}"
-            )
-    for name, net in params.networks.items():
-        missing = [c for c in PIPE_CLASSES if c not in net.pipe_eur_per_m]
-        missing += [c for c in CONNECTION_TYPES if c not in net.connection_eur]
-        if missing:
-            problems.append(f"{where}: networks.{name} lacks prices for {', '.join(missing)}")
-        if net.losses >= 1:
-            problems.append(f"{location}: networks.{name}.losses must be below 1")
     if problems:
         raise ConfigError(problems)
-    return dataclasses.replace(
-        params,
-        units=types.MappingProxyType({k: v["unit"] for k, v in leaves.items()}),
-        sources=types.MappingProxyType({k: v["source"] for k, v in leaves.items()}),
-    )
+    units = types.MappingProxyType({k: v["unit"] for k, v in leaves.items()})
+    sources = types.MappingProxyType({k: v["source"] for k, v in leaves.items()})
+    try:
+        params = _build(
+            CostParams, "", values, problems, extra={"units": units, "sources": sources}
+        )
+    except ConfigError as exc:  # the cross-figure rules of CostParams, with their location
+        raise ConfigError(
+            [f"{location}: {p.removeprefix('CostParams: ')}" for p in exc.problems]
+        ) from None
+    if problems or params is None:
+        raise ConfigError(problems or ["cost parameters could not be built"])
+    return typing.cast(CostParams, params)
 
 
-def cost_parameter_table(params: CostParams | None = None) -> pd.DataFrame:
-    """Every cost parameter as a table: ``key``, ``value``, ``unit``, ``source``."""
-    params = params or load_cost_params()
-    rows = []
+def _leaves(params: CostParams) -> list[tuple[str, Any]]:
+    """Every figure of `params` as ``(dotted key, value)``."""
+    out: list[tuple[str, Any]] = []
 
     def walk(obj: Any, prefix: str) -> None:
         if dataclasses.is_dataclass(obj):
@@ -358,10 +357,65 @@ def cost_parameter_table(params: CostParams | None = None) -> pd.DataFrame:
             for k, v in obj.items():
                 walk(v, f"{prefix}{k}.")
         else:
-            key = prefix[:-1]
-            rows.append((key, obj, params.units[key], params.sources[key]))
+            out.append((prefix[:-1], obj))
 
     walk(params, "")
+    return out
+
+
+@functools.cache
+def _shipped_units() -> Mapping[str, str]:
+    """Return the unit of every figure in the shipped parameter file (for Python-built ones)."""
+    text = resources.files("warmtegis").joinpath("data", _DEFAULT_FILE).read_text("utf-8")
+    leaves: dict[str, dict] = {}
+    _flatten_defaults(tomllib.loads(text), "", leaves, _DEFAULT_FILE)
+    return types.MappingProxyType({k: v["unit"] for k, v in leaves.items()})
+
+
+def _cost_problems(params: CostParams, units: Mapping[str, str]) -> list[str]:
+    """Every problem of `params`: each figure by its unit, then the cross-figure rules."""
+    problems: list[str] = []
+    for key, value in _leaves(params):
+        unit = units.get(key)
+        if unit is None:
+            problems.append(f"{key} is not a known cost figure (no unit)")
+            continue
+        found: list[str] = []
+        _check_number(key, value, unit, "", found)
+        problems += [f.removeprefix(": ") for f in found]
+    bc = params.business_case
+    order = [
+        ("construction_first_year", bc.construction_first_year, bc.construction_last_year),
+        ("connection_first_year", bc.connection_first_year, bc.connection_last_year),
+    ]
+    for name, first, last in order:
+        if first > last:
+            problems.append(f"business_case.{name} {first} is after the last {last}")
+    end = bc.start_year + bc.term_years - 1
+    for name in ("construction_first_year", "connection_first_year", "connection_last_year"):
+        year = getattr(bc, name)
+        if not bc.start_year <= year <= end:
+            problems.append(
+                f"business_case.{name} {year} lies outside the term {bc.start_year}-{end}"
+            )
+    for name, net in params.networks.items():
+        missing = [c for c in PIPE_CLASSES if c not in net.pipe_eur_per_m]
+        missing += [c for c in CONNECTION_TYPES if c not in net.connection_eur]
+        if missing:
+            problems.append(f"networks.{name} lacks prices for {', '.join(missing)}")
+        if net.losses >= 1:
+            problems.append(f"networks.{name}.losses must be below 1")
+    return problems
+
+
+def cost_parameter_table(params: CostParams | None = None) -> pd.DataFrame:
+    """Every cost parameter as a table: ``key``, ``value``, ``unit``, ``source``."""
+    params = params or load_cost_params()
+    units = params.units or _shipped_units()
+    rows = [
+        (key, value, units[key], params.sources.get(key, "set in Python"))
+        for key, value in _leaves(params)
+    ]
     return pd.DataFrame(rows, columns=["key", "value", "unit", "source"])
 
 
