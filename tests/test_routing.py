@@ -368,3 +368,28 @@ def test_street_graph_of_an_osm_extract_keeps_every_street(abroad):
     at_u = nodes.geometry.values[edges["u"].to_numpy()]
     assert np.allclose(np.array(start.tolist()), np.c_[at_u.x, at_u.y])
     assert edges["length_m"].sum() == pytest.approx(roads.length.sum(), rel=0.01)
+
+
+def test_source_beyond_a_stray_road_joins_the_main_network():
+    """A road piece near an outside source, not linked to the streets, is not the network."""
+    import shapely
+
+    roads = wg.read_roads(get_path("wageningen/nwb_wegvakken.gpkg"))
+    houses = wg.read_buildings(get_path("wageningen/bag_pand.gpkg"))
+    _, y0, x1, y1 = roads.total_bounds
+    source = (x1 + 800.0, (y0 + y1) / 2)  # 800 m east of the last street
+    stray = gpd.GeoDataFrame(  # a 40 m farm track 100 m from the source, 700 m from the rest
+        {"wvk_id": [999999], "wegbehsrt": ["G"]},
+        geometry=[LineString([(source[0] - 100, source[1]), (source[0] - 100, source[1] + 40)])],
+        crs=roads.crs,
+    )
+    with_stray = pd.concat([roads, stray], ignore_index=True)
+    plain = route_network(roads, houses, source=source)
+    net = route_network(with_stray, houses, source=source)
+    assert int(net.connections["connected"].sum()) == int(plain.connections["connected"].sum())
+    assert int(net.connections["connected"].sum()) > 500
+    link = net.pipes.query("segment_id == 'source'")
+    # by hand: the straight distance from the source to the streets without the stray track
+    expected = float(shapely.distance(shapely.Point(source), roads.geometry.union_all()))
+    assert link["length_m"].sum() == pytest.approx(expected, abs=0.5)
+    assert expected > 700

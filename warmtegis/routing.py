@@ -16,8 +16,10 @@ layer: NWB wegvakken, centrelines derived from BGT surfaces, OSM edges):
    footprint to the nearest point of a usable edge; the edge is split there.
 4. The trunk is a Steiner tree (:mod:`warmtegis.steiner`) from the heat source to all
    connection points. The source is the study's ``[source]`` point attached to the nearest
-   usable edge; without one, the junction nearest to the demand-weighted centre of the
-   connected buildings (the point that keeps the heaviest pipes shortest).
+   edge of the largest part of the street graph, by a straight ``transport`` pipe when it
+   lies off the streets (a source outside the area: a sewage plant, a river); without one,
+   the junction nearest to the demand-weighted centre of the connected buildings (the point
+   that keeps the heaviest pipes shortest).
 5. :func:`size_pipes` gives every pipe its downstream dwellings and peak load: the sum of
    the buildings' peaks (annual demand / ``full_load_hours``) times the simultaneity factor
    of Winter et al. (2001) for that many dwellings; classes by thresholds and DN from the
@@ -322,12 +324,11 @@ def route_network(
     todo, units = _to_connect(buildings, p, costs, flh)
     barrier_geom = barrier_geoms(barriers, segments, p)
     edges, nodes = street_graph(segments, params=p, barriers=barriers, cost_params=costs)
-    # the usable part: the one holding the source, else the largest
+    # the usable part is the largest (component 0, after linking what link_components may):
+    # a source joins it at its nearest edge - along the roads where they belong to it, else
+    # by a straight transport link - never a stray road piece that happens to lie nearer
     src_point = shapely.Point(source) if source is not None else None
     component = 0
-    if src_point is not None:
-        near = shapely.STRtree(edges.geometry.values).nearest(src_point)
-        component = int(edges["component"].iloc[int(near)])
     n_junctions = len(nodes)
     edges, nodes, service, source_node = connect_buildings(
         todo,
@@ -351,7 +352,8 @@ def route_network(
     service = service.iloc[: len(todo)]
     conn = service[service["connected"]]
     if not len(conn):
-        _, dist = shapely.STRtree(edges.geometry.values).query_nearest(
+        usable_edges = edges.geometry.values[edges["component"].to_numpy() == component]
+        _, dist = shapely.STRtree(usable_edges).query_nearest(
             todo.geometry.values, return_distance=True, all_matches=False
         )
         raise InputError(
