@@ -160,26 +160,43 @@ def case(id: str, damage, code: int, *says: str, **kw) -> None:
 # ---- files: five kinds of unreadable file for every input (25)
 for n in NAMES:
     f = INPUTS[n][0]
-    case(f"file-missing-{n}", lambda d, n=n: path_of(d, n).unlink(), 2, "file not found", f)
-    case(f"file-empty-{n}", lambda d, n=n: path_of(d, n).write_bytes(b""), 2, "cannot read", f)
+    case(
+        f"file-missing-{n}",
+        lambda d, n=n: path_of(d, n).unlink(),
+        2,
+        "file not found",
+        f,
+        "relative to the study file",
+    )
+    case(
+        f"file-empty-{n}",
+        lambda d, n=n: path_of(d, n).write_bytes(b""),
+        2,
+        "cannot read",
+        f,
+        "re-export it",
+    )
     case(
         f"file-text-{n}",
         lambda d, n=n: path_of(d, n).write_text("id;x;y\n1;2;3\n"),
         2,
         "cannot read",
         f,
+        "re-export it",
     )
     case(
         f"file-truncated-{n}",
         lambda d, n=n: path_of(d, n).write_bytes(path_of(d, n).read_bytes()[:4096]),
         2,
         f,
+        "re-export it",
     )
     case(
         f"file-folder-{n}",
         lambda d, n=n: (path_of(d, n).unlink(), path_of(d, n).mkdir()),
         2,
         f,
+        "re-export it",
     )
 
 # ---- layers (15)

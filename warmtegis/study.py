@@ -100,7 +100,7 @@ def read_study(path: str | Path) -> Study:
     """
     path = Path(path).resolve()
     if not path.is_file():
-        raise ConfigError(f"study file not found: {path}")
+        raise ConfigError(f"study file not found: {path}; check the path and the file name")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

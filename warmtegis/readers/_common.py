@@ -27,6 +27,11 @@ from .._validate import Problems, check_columns, check_geometry, find_column, wh
 
 PathLike = str | os.PathLike[str]
 
+_UNREADABLE_HINT = (
+    "check that it is a complete GeoPackage, shapefile (with .shx and .dbf), GML, LVBAG XML "
+    "or a zip of them; re-export it from the source if it was cut off"
+)
+
 _POLYGONS = ("Polygon", "MultiPolygon")
 _LINES = ("LineString", "MultiLineString")
 
@@ -42,11 +47,13 @@ def list_layers(path: PathLike) -> list[str]:
     """
     path = Path(path)
     if not _is_vsi(path) and not path.exists():
-        raise InputError(f"file not found: {path}")
+        raise InputError(f"file not found: {path}; check the path and the file name")
     try:
         return [str(name) for name, _ in pyogrio.list_layers(str(path))]
     except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise InputError(f"cannot read {path} as a vector data set: {exc}") from exc
+        raise InputError(
+            f"cannot read {path} as a vector data set ({exc}); {_UNREADABLE_HINT}"
+        ) from exc
 
 
 def _choose_layer(path: Path, layer: str | None, preferred: Sequence[str], what: str) -> str:
@@ -170,7 +177,7 @@ def read_layer(
     try:
         gdf = gpd.read_file(str(path), layer=name, engine="pyogrio")
     except Exception as exc:
-        raise InputError(f"cannot read {location}: {exc}") from exc
+        raise InputError(f"cannot read {location} ({exc}); {_UNREADABLE_HINT}") from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         raise InputError(f"{location} has no geometry column ({what} expected)")
     if path.suffix.lower() == ".shp" and not any(
