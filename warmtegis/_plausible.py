@@ -152,7 +152,7 @@ def unique_ids(ids: pd.Series, location: str, column: str) -> pd.Series:
 def repair_polygons(gdf: gpd.GeoDataFrame, location: str) -> gpd.GeoDataFrame:
     """Repair invalid polygons with ``make_valid``; keep polygonal parts; count them."""
     geoms = gdf.geometry.values
-    bad = ~shapely.is_valid(geoms)
+    bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)  # null ones are not "repaired"
     if not bad.any():
         return gdf
     fixed = shapely.make_valid(np.asarray(geoms)[bad])
