@@ -296,6 +296,20 @@ def test_study_file_takes_verblijfsobjecten(tmp_path):
         'roads = "weg.gpkg"\n'
     )
     inputs = load_inputs(wg.read_study(tmp_path / "study.toml"))
+    # the verblijfsobjecten's own reader options apply (a renamed pand reference column)
+    vbo = gpd.read_file(VOORBURG, layer="verblijfsobject").rename(columns={"pandref": "in_pand"})
+    vbo.to_file(tmp_path / "vbo.gpkg", layer="vbo")
+    text = (
+        (tmp_path / "study.toml")
+        .read_text()
+        .replace(
+            'verblijfsobjecten = { path = "bag.gpkg", layer = "verblijfsobject" }',
+            'verblijfsobjecten = { path = "vbo.gpkg", columns = { pandref = "in_pand" } }',
+        )
+    )
+    (tmp_path / "study2.toml").write_text(text)
+    renamed = load_inputs(wg.read_study(tmp_path / "study2.toml"))
+    pd.testing.assert_series_equal(renamed.buildings["n_units"], inputs.buildings["n_units"])
     direct = wg.read_buildings(
         VOORBURG,
         layer="pand",

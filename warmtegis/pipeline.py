@@ -25,7 +25,15 @@ from ._log import collect_warnings, log
 from ._plausible import check_overlap
 from .buildings import BuildingStock, enrich_buildings
 from .corridors import Corridors, analyse_corridors, corridors_layers
-from .io import read_buildings, read_layer, read_roads, read_sewers, read_trees, write_geopackage
+from .io import (
+    read_buildings,
+    read_layer,
+    read_roads,
+    read_sewers,
+    read_trees,
+    read_verblijfsobjecten,
+    write_geopackage,
+)
 from .mini_nets import MiniNets, mini_net_candidates
 from .params import Parameters
 from .routing import Network, route_network
@@ -145,13 +153,12 @@ def load_inputs(study: Study) -> Inputs:
     def opts(name: str) -> dict:
         return {"layer": spec[name].layer, **spec[name].options}
 
-    vbo = spec.get("verblijfsobjecten")
-    buildings = read_buildings(
-        spec["buildings"].path,
-        **opts("buildings"),
-        verblijfsobjecten=vbo.path if vbo is not None else None,
-        verblijfsobjecten_layer=vbo.layer if vbo is not None else None,
+    vbo = (
+        read_verblijfsobjecten(spec["verblijfsobjecten"].path, **opts("verblijfsobjecten"))
+        if "verblijfsobjecten" in spec
+        else None
     )
+    buildings = read_buildings(spec["buildings"].path, **opts("buildings"), verblijfsobjecten=vbo)
     roads = read_roads(spec["roads"].path, **opts("roads"))
     sewers = read_sewers(spec["sewers"].path, **opts("sewers")) if "sewers" in spec else None
     trees = read_trees(spec["trees"].path, **opts("trees")) if "trees" in spec else None
