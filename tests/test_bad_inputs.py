@@ -16,6 +16,7 @@ Kills (SIGKILL at random moments) and scale oddities close the corpus.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -773,18 +774,24 @@ def test_disk_full_while_writing_the_raster(base, tmp_path, monkeypatch):
     assert digests(d / "out") == before
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 300 KiB tmpfs: a real full disk (needs root and a kernel that allows the mount)."""
-    mnt = tmp_path / "small_disk"
+@contextlib.contextmanager
+def tmpfs(mnt: Path, options: str):
+    """Mount a tmpfs at `mnt` for the block; skip the test where that is not allowed."""
     mnt.mkdir()
-    cmd = ["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(mnt)]
+    cmd = ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mnt)]
     if os.geteuid() != 0 or subprocess.run(cmd, capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a small tmpfs here (needs root)")
+        pytest.skip(f"cannot mount a tmpfs ({options}) here (needs root)")
     try:
         yield mnt
     finally:
         subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 300 KiB tmpfs: a real full disk (needs root and a kernel that allows the mount)."""
+    with tmpfs(tmp_path / "small_disk", "size=300k") as mnt:
+        yield mnt
 
 
 def test_a_real_full_disk(base, tmp_path, small_disk):
@@ -803,17 +810,10 @@ def test_a_real_full_disk(base, tmp_path, small_disk):
 
 def test_a_read_only_output_folder(base, tmp_path):
     """A read-only mount: refused before any data is read, even for root."""
-    ro = tmp_path / "ro"
-    ro.mkdir()
-    cmd = ["mount", "-t", "tmpfs", "-o", "size=100k,ro", "tmpfs", str(ro)]
-    if os.geteuid() != 0 or subprocess.run(cmd, capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a read-only tmpfs here (needs root)")
-    try:
+    with tmpfs(tmp_path / "ro", "size=100k,ro") as ro:
         res = CliRunner().invoke(
             main, ["-q", "run", str(base / "study.toml"), "--out", str(ro / "out.gpkg")]
         )
-    finally:
-        subprocess.run(["umount", str(ro)], capture_output=True)
     assert res.exit_code == 2, res.output
     assert "is not writable" in res.output and str(ro) in res.output
 

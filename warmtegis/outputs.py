@@ -293,10 +293,8 @@ def _describe_write_error(exc: Exception, path: Path) -> str:
     except OSError:
         free = -1
     if 0 <= free < 1024 * 1024:
-        return (
-            f"cannot write {path}: the disk is full ({free // 1024} KiB free): free space or "
-            f"write to another disk ({type(exc).__name__}: {exc})"
-        )
+        full = describe_os_error(OSError(errno.ENOSPC, "No space left on device"), path)
+        return f"{full} ({free // 1024} KiB free; {type(exc).__name__}: {exc})"
     return (
         f"cannot write {path}: {type(exc).__name__}: {exc}; check that the folder is writable "
         "and the disk has room"

@@ -123,6 +123,16 @@ def _finish(
             f"to {settings.crs}"
         )
         gdf = gdf.to_crs(settings.crs)
+    return _place_and_repair(gdf, location, allowed, original)
+
+
+def _place_and_repair(
+    gdf: gpd.GeoDataFrame,
+    location: str,
+    allowed: Iterable[str],
+    original: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Refuse or trim features outside the Netherlands; repair polygons of polygon layers."""
     gdf = check_coordinates(gdf, location, original)
     if set(allowed) & set(_POLYGONS):
         gdf = repair_polygons(gdf, location)

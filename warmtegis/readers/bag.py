@@ -29,7 +29,7 @@ from ._common import (
     _to_str_ids,
     read_layer,
 )
-from .osm import _is_osm, _is_pbf, _read_osm_buildings
+from .osm import _is_osm, _read_osm_buildings
 
 #: Status values of buildings that do not (or no longer) exist and are dropped on reading:
 #: BAG ``status`` values and the BGT ``bgt-status`` value ``historie``.
@@ -92,7 +92,7 @@ def read_buildings(
         Footprints in EPSG:28992 with the normalised building columns (see module docs).
     """
     path = Path(path)
-    if _is_osm(path) or _is_pbf(path):
+    if _is_osm(path):
         gdf = _read_osm_buildings(path)
         location = str(path)
     else:
@@ -109,7 +109,7 @@ def read_buildings(
         gdf = _pdok_names(gdf, location)
     out = gdf.copy()
     cols = set(gdf.columns)
-    if _is_osm(path) or _is_pbf(path):
+    if _is_osm(path):
         kind = "osm"
         out["building_id"] = gdf["osm_id"]
         year = (

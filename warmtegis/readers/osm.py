@@ -22,14 +22,11 @@ import shapely
 from .. import settings
 from .._errors import InputError
 from .._log import log
-from .._plausible import (
-    check_coordinates,
-    repair_polygons,
-)
 from ._common import (
     _LINES,
     _POLYGONS,
     _flatten_lists,
+    _place_and_repair,
     _to_float,
 )
 
@@ -37,7 +34,7 @@ _OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".xml")
 
 
 def _is_osm(path: Path) -> bool:
-    """OSM XML: by its name, or an ``.xml`` whose root element is ``<osm>``."""
+    """OpenStreetMap: ``.osm[.bz2|.gz]``, ``.osm.pbf``, or an ``.xml`` whose root is ``<osm>``."""
     name = path.name.lower()
     if name.endswith(".xml"):
         try:
@@ -46,7 +43,7 @@ def _is_osm(path: Path) -> bool:
         except OSError:
             return False
         return b"<osm" in head
-    return any(name.endswith(s) for s in _OSM_SUFFIXES if s != ".xml")
+    return _is_pbf(path) or any(name.endswith(s) for s in _OSM_SUFFIXES if s != ".xml")
 
 
 def _is_pbf(path: Path) -> bool:
@@ -233,9 +230,7 @@ def _finish_osm(
     gdf: gpd.GeoDataFrame, location: str, allowed: Iterable[str], what: str
 ) -> gpd.GeoDataFrame:
     """Run the checks every layer gets (area of use, polygon repair) on an OSM layer."""
-    out = check_coordinates(gdf, location)
-    if set(allowed) & set(_POLYGONS):
-        out = repair_polygons(out, location)
+    out = _place_and_repair(gdf, location, allowed)
     out.attrs.update(gdf.attrs)
     out.attrs["source_path"] = location
     return out

@@ -27,7 +27,7 @@ from ._common import (
     _to_str_ids,
     read_layer,
 )
-from .osm import _is_osm, _is_pbf, _read_osm_roads_file
+from .osm import _is_osm, _read_osm_roads_file
 
 _WIDTH_CANDIDATES = ("width_m", "wegbreedte", "breedte", "verhardingsbreedte", "width")
 
@@ -66,7 +66,7 @@ def read_roads(
         ``attrs["road_kind"]`` is ``"centrelines"`` or ``"surfaces"``.
     """
     path = Path(path)
-    if _is_osm(path) or _is_pbf(path):
+    if _is_osm(path):
         return _read_osm_roads_file(path)
     gdf = read_layer(
         path,

@@ -85,12 +85,12 @@ def read_sufrib(paths: PathLike | Sequence[PathLike]) -> gpd.GeoDataFrame:
                 if lines
                 else f"{file} is empty"
             )
-        for line in lines:
+        for line in lines:  # node coordinates are applied once every file is read
             if line.startswith("*PUT"):
                 xy = _rib_xy(line[36:55])
                 if xy is not None:
                     puts[line[5:35].strip()] = xy
-        for line in lines:
+                continue
             if not line.startswith("*RIOO"):
                 continue
             rows.append(

@@ -28,7 +28,7 @@ from ._common import (
     read_layer,
     rename_columns,
 )
-from .osm import _is_osm, _is_pbf, _read_osm_trees
+from .osm import _is_osm, _read_osm_trees
 
 _NUM = r"(\d+(?:\.\d+)?)"
 _RANGE = re.compile(_NUM + r"\s*(?:m\.?)?\s*(?:tot|-|–|t/m|to)\s*" + _NUM)
@@ -196,7 +196,7 @@ def read_trees(
     """
     path = Path(path)
     explicit = [c for c in (height_column, crown_column, stem_column) if c is not None]
-    if _is_osm(path) or _is_pbf(path):
+    if _is_osm(path):
         gdf = rename_columns(_read_osm_trees(path), columns, str(path))
         location = str(path)
         problems = Problems()
