@@ -37,7 +37,7 @@ import pandas as pd
 import shapely
 
 from ._log import log
-from ._plausible import repair_polygons, unique_ids
+from ._plausible import unique_ids
 from ._validate import check_frame
 from .demand import heat_demand
 from .params import DemandParams, MiniNetParams
@@ -194,7 +194,6 @@ def dwelling_types(graph: nx.Graph) -> dict:
     return out
 
 
-
 @dataclass
 class BuildingStock:
     """Result of :func:`enrich_buildings`.
@@ -300,7 +299,7 @@ def enrich_buildings(
         geometry_types=("Polygon", "MultiPolygon"),
         hint="read them with warmtegis.read_buildings",
     )
-    out = repair_polygons(out.reset_index(drop=True), "buildings").reset_index(drop=True)
+    out = out.reset_index(drop=True)  # check_frame has repaired invalid polygons
     if not out["building_id"].is_unique or out["building_id"].isna().any():
         out["building_id"] = unique_ids(out["building_id"], "buildings", "building_id")
     cls = classify_buildings(out, params=p)
@@ -337,8 +336,8 @@ def enrich_buildings(
     demand = demand.where(category == "ground_bound")
     demand = demand.mask(category == "apartments", out["dwellings"] * dp.apartment_gj)
     demand = demand.mask(category == "non_residential", dp.non_residential_gj)
-    if "heat_demand_gj" in buildings:
-        given = pd.to_numeric(buildings["heat_demand_gj"], errors="coerce").reset_index(drop=True)
+    if "heat_demand_gj" in out:  # (out, not buildings: a repair may have dropped a row)
+        given = pd.to_numeric(out["heat_demand_gj"], errors="coerce")
         demand = given.where(given.notna(), demand)
     out["heat_demand_gj"] = demand.astype(float)
     out["peak_kw"] = peak_load(out["heat_demand_gj"], dp.full_load_hours)
