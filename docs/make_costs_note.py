@@ -1,4 +1,4 @@
-"""Write docs/costs.md: the cost model's method note with the MT cash-flow table.
+"""Write docs/costs.md (the business case's method note) and docs/business_case_tornado.png.
 
 Run ``python docs/make_costs_note.py``; a test checks the committed note is what this writes,
 so the numbers in the note are always those of the code and the parameter file.
@@ -10,16 +10,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from warmtegis.costs import business_case, cost_parameter_table
+from warmtegis.business import SENSITIVITIES, BusinessCase, business_case, waterfall
+from warmtegis.costs import cost_parameter_table, cost_variants, load_cost_params
 
 LENGTHS = {"transport": 1000, "primary": 3000, "secondary": 14800}
+ZLT_LENGTHS = {"primary": 4000, "secondary": 14800}
 CONNECTIONS = {"grondgebonden": 2128, "gestapeld": 903, "utiliteit": 49}
 OUT = Path(__file__).with_name("costs.md")
+TORNADO = Path(__file__).with_name("business_case_tornado.png")
 
 
 def _md(frame: pd.DataFrame) -> str:
     head = "| " + " | ".join(frame.columns) + " |"
-    left = ("", "network", "item", "unit", "case")
+    left = ("", "network", "item", "unit", "case", "step", "category", "source", "lever")
     rule = "|" + "|".join("---" if c in left else "---:" for c in frame.columns) + "|"
     body = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join([head, rule, *body])
@@ -29,26 +32,160 @@ def _k(x: float) -> str:
     return f"{round(x / 1000):,d}"
 
 
+def _e(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def cases() -> tuple[BusinessCase, BusinessCase]:
+    """Return the study network's MT and ZLT business cases."""
+    return (
+        business_case(LENGTHS, CONNECTIONS, "MT"),
+        business_case(ZLT_LENGTHS, CONNECTIONS, "ZLT"),
+    )
+
+
+def _results(mt: BusinessCase, zlt: BusinessCase) -> str:
+    rows = [
+        ("investment (M EUR, start-year prices)", "investment_eur", 1e-6, "{:,.2f}"),
+        ("NPV at 4 % (M EUR)", "npv_eur", 1e-6, "{:,.2f}"),
+        ("onrendabele top, gross (M EUR excl. VAT)", "ort_eur", 1e-6, "{:,.2f}"),
+        ("connections", "connections", 1, "{:,.0f}"),
+        ("dwellings connected", "dwellings", 1, "{:,.0f}"),
+        ("gross ORT per connection (EUR excl. VAT)", "ort_per_connection_eur", 1, "{:,.0f}"),
+        ("gross ORT per dwelling (EUR excl. VAT)", "ort_per_dwelling_eur", 1, "{:,.0f}"),
+        ("households' own installation (M EUR incl. VAT)",
+         "household_contribution_eur_incl_vat", 1e-6, "{:,.2f}"),
+        ("net ORT per dwelling (EUR incl. VAT)", "ort_net_per_dwelling_eur", 1, "{:,.0f}"),
+        ("net ORT per connection (EUR incl. VAT)", "ort_net_per_connection_eur", 1, "{:,.0f}"),
+    ]  # fmt: skip
+    return _md(
+        pd.DataFrame(
+            [
+                (name, fmt.format(s * getattr(mt, a)), fmt.format(s * getattr(zlt, a)))
+                for name, a, s, fmt in rows
+            ],
+            columns=["", "MT", "ZLT"],
+        )
+    )
+
+
+def _waterfall(network: str, lengths: dict) -> str:
+    w = waterfall(lengths, CONNECTIONS, network)
+    return _md(
+        pd.DataFrame(
+            {
+                "step": w["step"],
+                "change per connection (EUR)": w["change_per_connection_eur"].map(
+                    lambda v: f"{v:+,.0f}" if v else "-"
+                ),
+                "ORT per connection (EUR)": w["ort_per_connection_eur"].map(_e),
+            }
+        )
+    )
+
+
+def _heat_pump(mt: BusinessCase) -> tuple[str, float, float]:
+    """MT with the central heat pump: the table of its supply lines and its cost per GJ."""
+    hp = business_case(
+        LENGTHS, CONNECTIONS, "MT", params=load_cost_params(variant="central_heat_pump")
+    )
+    own = hp.items[
+        hp.items["asset_class"].isin(["heat_pump", "source"])
+        | hp.items["item"].isin(
+            ["heat bought for the peak", "central heat pump electricity", "heat source electricity"]
+        )
+    ]
+    flows = hp.cash_flows
+    index = (1 + load_cost_params().business_case.indexation) ** flows["t"]
+    # discounted GJ valued at the start-year price: cost per GJ in start-year prices
+    gj = float((flows["heat_fed_gj"] * index * flows["discount_factor"]).sum())
+    per_gj = -float(own["discounted_eur"].sum()) / gj
+    lines = own.groupby(["item", "category"], sort=False)["discounted_eur"].sum().reset_index()
+    table = _md(
+        pd.DataFrame(
+            {
+                "item": lines["item"],
+                "category": lines["category"],
+                "NPV (k EUR)": lines["discounted_eur"].map(_k),
+                "EUR per GJ fed in": (-lines["discounted_eur"] / gj).map("{:.2f}".format),
+            }
+        )
+    )
+    return table, per_gj, hp.ort_per_dwelling_eur
+
+
+def _sensitivities(mt: BusinessCase, zlt: BusinessCase) -> tuple[str, str]:
+    sens = pd.concat(
+        [mt.sensitivities.assign(network="MT"), zlt.sensitivities.assign(network="ZLT")]
+    )
+    table = _md(
+        pd.DataFrame(
+            {
+                "network": sens["network"],
+                "case": sens["case"],
+                "dwellings": sens["dwellings"].map(_e),
+                "NPV (k EUR)": sens["npv_eur"].map(_k),
+                "ORT per dwelling (EUR)": sens["ort_per_dwelling_eur"].map(_e),
+            }
+        )
+    )
+    notes = []
+    for bc in (mt, zlt):
+        s = bc.sensitivities
+        spans = {
+            lever: float(
+                s.loc[s["lever"] == lever, "ort_per_dwelling_eur"].max()
+                - s.loc[s["lever"] == lever, "ort_per_dwelling_eur"].min()
+            )
+            for lever in SENSITIVITIES
+        }
+        order = sorted(spans, key=spans.get, reverse=True)
+        notes.append(
+            f"{bc.network}: "
+            + ", ".join(f"{lever} {spans[lever]:,.0f}" for lever in order)
+            + " EUR per dwelling from low to high"
+        )
+    return table, "\n".join(f"- {n}." for n in notes)
+
+
 def render() -> str:
     """Return the Markdown text of the note."""
-    mt = business_case(LENGTHS, CONNECTIONS, "MT")
-    zlt = business_case(LENGTHS, CONNECTIONS, "ZLT")
+    mt, zlt = cases()
     f = mt.cash_flows
     flows = pd.DataFrame(
         {
             "year": f["year"],
-            "connections": f["connections"].map("{:,.0f}".format),
-            "heat sold (GJ)": f["heat_sold_gj"].map("{:,.0f}".format),
-            "capex": (f["capex_network_eur"] + f["capex_connections_eur"]).map(_k),
-            "subsidy": f["subsidy_eur"].map(_k),
-            "fixed charges": f["fixed_charges_eur"].map(_k),
-            "variable charges": f["variable_charges_eur"].map(_k),
-            "heat purchase": f["heat_purchase_eur"].map(_k),
+            "connections": f["connections"].map(_e),
+            "heat sold (GJ)": f["heat_sold_gj"].map(_e),
+            "investment": f["investment_eur"].map(_k),
+            "replacements": f["replacements_eur"].map(_k),
+            "residual value": f["residual_value_eur"].map(_k),
             "O&M": f["om_eur"].map(_k),
+            "administration": f["administration_eur"].map(_k),
+            "heat bought": f["heat_supply_eur"].map(_k),
+            "electricity": f["electricity_eur"].map(_k),
+            "revenues": f["revenues_eur"].map(_k),
+            "subsidy": f["subsidy_eur"].map(_k),
             "net": f["net_eur"].map(_k),
             "discount factor": f["discount_factor"].map("{:.4f}".format),
             "discounted": f["discounted_eur"].map(_k),
         }
+    )
+    by_class = mt.by_asset_class
+    classes = pd.DataFrame({"year": by_class.index})
+    for asset in by_class.columns:
+        classes[asset.replace("_", " ")] = by_class[asset].map(_k).to_numpy()
+    lines = mt.lines
+    lines_table = _md(
+        pd.DataFrame(
+            {
+                "item": lines["item"],
+                "category": lines["category"],
+                "nominal (k EUR)": lines["nominal_eur"].map(_k),
+                "NPV (k EUR)": lines["npv_eur"].map(_k),
+                "source": lines["source"].str.replace("|", "/"),
+            }
+        )
     )
     capex = pd.concat([mt.capex.assign(network="MT"), zlt.capex.assign(network="ZLT")])
     capex = capex[capex["cost_eur"] > 0]
@@ -58,127 +195,160 @@ def render() -> str:
             "item": capex["item"],
             "quantity": capex["quantity"].map(lambda q: f"{q:,.0f}" if q >= 10 else f"{q:.3f}"),
             "unit": capex["unit"],
-            "EUR per unit": capex["unit_cost_eur"].map("{:,.0f}".format),
+            "EUR per unit": capex["unit_cost_eur"].map(_e),
             "cost (k EUR)": capex["cost_eur"].map(_k),
         }
     )
-    sens = pd.concat(
-        [mt.sensitivities.assign(network="MT"), zlt.sensitivities.assign(network="ZLT")]
+    hp_table, hp_per_gj, hp_ort = _heat_pump(mt)
+    net = load_cost_params().networks["MT"]
+    bought = (1 - net.peak_share) * net.heat_base_eur_per_gj + net.peak_share * (
+        net.heat_peak_eur_per_gj
     )
-    sens_table = pd.DataFrame(
-        {
-            "network": sens["network"],
-            "case": sens["case"],
-            "connections": sens["connections"].map("{:,.0f}".format),
-            "NPV (k EUR)": sens["npv_eur"].map(_k),
-            "ORT per connection (EUR)": sens["ort_per_connection_eur"].map("{:,.0f}".format),
-        }
-    )
-    results = _md(
-        pd.DataFrame(
-            [
-                (
-                    name,
-                    fmt.format(scale * getattr(mt, attr)),
-                    fmt.format(scale * getattr(zlt, attr)),
-                )
-                for name, attr, scale, fmt in [
-                    ("investment (M EUR, start-year prices)", "investment_eur", 1e-6, "{:,.2f}"),
-                    ("NPV at 4 % (M EUR)", "npv_eur", 1e-6, "{:,.2f}"),
-                    ("onrendabele top (M EUR)", "ort_eur", 1e-6, "{:,.2f}"),
-                    ("ORT per connection (EUR)", "ort_per_connection_eur", 1, "{:,.0f}"),
-                    (
-                        "household's own installation (M EUR excl. VAT)",
-                        "household_contribution_eur",
-                        1e-6,
-                        "{:,.2f}",
-                    ),
-                    ("net ORT per connection (EUR)", "ort_net_per_connection_eur", 1, "{:,.0f}"),
-                ]
-            ],
-            columns=["", "MT", "ZLT"],
-        )
-    )
+    sens_table, sens_notes = _sensitivities(mt, zlt)
     params = cost_parameter_table()
     assumptions = params[params["source"].str.startswith("Assumption")]
     assumption_list = "\n".join(
-        f"- `{row.key}` = {row.value:g} {row.unit}: {row.source}"
+        f"- `{row.key}` = {row.value if isinstance(row.value, tuple) else f'{row.value:g}'} "
+        f"{row.unit}: {row.source}"
         for row in assumptions.itertuples()
     )
-    return f"""# Cost model: method note
+    variants = "\n".join(f"- `{name}`: {v['description']}" for name, v in cost_variants().items())
+    return f"""# Business case of the heat company: method note
 
 Generated by `docs/make_costs_note.py` from `warmtegis/data/costs.toml`; do not edit by hand.
-Every figure below is computed by `warmtegis.costs.business_case` for the study network of
-docs/method.md §2: transport 1.0 km, primary 3.0 km, secondary 14.8 km; 2,128 ground-bound, 903
-apartment and 49 non-residential connections (80 % participation). Amounts in euro excl. VAT.
+Every figure below is computed by `warmtegis.business_case` (also importable as
+`warmtegis.costs.business_case`) for the study network of docs/method.md §2: MT transport
+1.0 km, primary 3.0 km, secondary 14.8 km (ZLT primary 4.0 km, secondary 14.8 km); 2,128
+ground-bound, 903 apartment and 49 non-residential connections (80 % participation). The method
+is docs/method.md §2b. Amounts in euro excl. VAT unless a line says otherwise.
 
 ```python
-from warmtegis.costs import business_case
+from warmtegis import business_case
 bc = business_case(
     pipe_lengths_m={LENGTHS},
     connections={CONNECTIONS},
     network="MT",
 )
-bc.investment_eur, bc.npv_eur, bc.ort_eur, bc.ort_per_connection_eur, bc.cash_flows
+bc.ort_per_connection_eur, bc.ort_per_dwelling_eur, bc.ort_net_per_dwelling_eur
+bc.cash_flows, bc.lines, bc.sensitivities
 ```
 
 ## Results
 
-{results}
+{_results(mt, zlt)}
 
-The study itself reports an MT investment of about 67 M EUR and ZLT about 65 M EUR.
+The gross ORT is the shortfall of the NPV at the required return, excl. VAT. The net ORT is the
+gross ORT incl. 21 % VAT minus what the households pay themselves for the in-home installation
+the network needs (ZLT: 8,006 EUR per ground-bound dwelling, 4,066 EUR per apartment, incl.
+VAT). Per dwelling divides by the 3,031 dwellings (ground-bound + apartments), per connection
+by all 3,080 connections.
+
+## From the earlier model to this one
+
+The earlier model (variant `legacy`) counted O&M of 1 %/yr on the pipes and 2 %/yr on plant and
+substations only. Each step below replaces one group of its figures by this model's and reruns
+the business case; the last step is this model.
+
+MT:
+
+{_waterfall("MT", LENGTHS)}
+
+ZLT:
+
+{_waterfall("ZLT", ZLT_LENGTHS)}
+
+## What the heat price per GJ stands for
+
+By default the heat company buys its heat at {bought:.1f} EUR/GJ (MT: 30 EUR/GJ base, 70 EUR/GJ for
+the 2 % peak), an all-in price. With `[parameters.costs] variant = "central_heat_pump"` it produces
+85 % of the heat fed in itself with a central heat pump (SCOP 4.4) on a surface-water source and
+buys the rest at the peak price; heat pump and source are invested in (Vesta 2024: 1,250 EUR/kW,
+source 1.115 M EUR + 135 EUR/kW, capacity 30 % of the peak), maintained and replaced. For MT on
+the study network:
+
+{hp_table}
+
+That is {hp_per_gj:.1f} EUR per GJ fed in, in start-year prices (the discounted costs over the
+discounted, indexed GJ), against the {bought:.1f} EUR/GJ bought by default; the ORT per dwelling
+becomes {hp_ort:,.0f} EUR (default {mt.ort_per_dwelling_eur:,.0f} EUR). The study's purchase
+price is thus about what an own central heat pump on surface water costs by Vesta's 2024 figures.
 
 ## Investment
 
 {_md(capex_table)}
 
-Plant and substations are the study's totals scaled by connections / 3,080. Service pipes are
-priced inside the investment per connection.
+Plant and substations are the study's totals scaled by connections / 3,080. The investment per
+connection is split into the delivery set (afleverset, an installation of 15 years), the in-house
+pipes (2,700 EUR ground-bound, 1,444 EUR apartment; Vesta 2024) and the service pipe (the rest).
 
-## Method (per year t = year − 2030)
+## Every line of the MT case
 
-1. Pipes, plant and substations are built evenly over the construction years (2030-2034);
-   connections are made evenly 2035-2038, each with its investment per connection. All
-   costs and prices are indexed by 1.02^t.
-2. A connection takes heat and pays from its connection year on. Heat sold = connections ×
-   demand (42 / 22 / 70 GJ) × (1 − 0.0035)^t; ZLT dwellings use 30 % less.
-3. Heat bought = sold / (1 − losses) (MT 15 %) at (0.98 × 30 + 0.02 × 70) EUR/GJ for MT and
-   33 EUR/GJ for ZLT.
-4. Revenues: fixed charge (MT 504, ZLT 534 EUR/yr per connection), MT variable charge
-   36 EUR/GJ, one-off subsidy 10,000 EUR per connection in its connection year (not indexed).
-5. O&M: 1 % of the pipe investment and 2 % of plant and substations per year, from the year
-   they are built (an assumption: docs/method.md gives no O&M figure).
-6. Net flow discounted by 1.04^t; NPV = the sum; ORT = max(0, −NPV), per connection divided by
-   the number of connections. Net ORT subtracts the households' own ZLT in-home installation
-   (8,006 / 4,066 EUR incl. VAT, taken excl. VAT).
+{lines_table}
 
-The ZLT case sells heat for the fixed charge only (no variable charge in docs/method.md) while it
-buys every GJ at 33 EUR, so its yearly operating result is negative and its ORT is higher.
-The central heat pump SCOP (4.4) of docs/method.md is not used: the purchase price per GJ is taken
-as all-in.
-
-## MT cash flows (k EUR, nominal)
+## MT cash flows per year (k EUR, nominal; costs negative)
 
 {_md(flows)}
 
 Sum of the discounted column = NPV = {mt.npv_eur / 1e3:,.0f} k EUR.
 
+### MT costs per asset class per year
+
+k EUR: investment + replacements − residual value + O&M + administration, nominal.
+
+{_md(classes)}
+
 ## Sensitivities
 
-{_md(sens_table)}
+{sens_table}
 
-## Assumptions not given by docs/method.md
+![Tornado plot of the MT and ZLT ORT per dwelling](business_case_tornado.png)
+
+The widest levers, ORT per dwelling:
+
+{sens_notes}
+
+The reference study names participation and the heat purchase price as the levers that matter
+most, and says a lower heat demand raises the MT ORT. The second holds here: MT earns
+{net.variable_charge_eur_per_gj:g} − {bought:.1f} EUR on each further GJ sold, as its losses are a
+fixed amount per connection (with the study's 15 % of the heat fed in, variant `study_losses`,
+each GJ sold costs {bought / 0.85:.1f} EUR and the sign turns). The order of the levers is what the
+table above says, computed, not tuned.
+
+## Variants
+
+{variants}
+
+## Figures that are assumptions
 
 {assumption_list}
 """
 
 
+def write_tornado() -> None:
+    """Draw the MT and ZLT tornado plots side by side into docs/business_case_tornado.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from warmtegis.business import tornado_plot
+
+    mt, zlt = cases()
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
+    for ax, bc in zip(axes, (mt, zlt), strict=True):
+        tornado_plot(bc.sensitivities, ax=ax, title=f"{bc.network}: ORT per dwelling")
+    fig.tight_layout()
+    fig.savefig(TORNADO, dpi=110)
+    plt.close(fig)
+
+
 def main() -> None:
-    """Write the note next to this script."""
+    """Write the note and the plot next to this script."""
     tmp = OUT.with_suffix(".md.tmp")
     tmp.write_text(render(), encoding="utf-8")
     tmp.replace(OUT)
-    print(f"wrote {OUT}")
+    write_tornado()
+    print(f"wrote {OUT} and {TORNADO}")
 
 
 if __name__ == "__main__":

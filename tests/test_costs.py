@@ -1,4 +1,7 @@
-"""Cost model: study totals from docs/method.md §2, a hand-computed toy business case, mini nets."""
+"""Cost model: parameters, study investment totals from docs/method.md §2, pipe prices, mini nets.
+
+The business case over the term is tested in tests/test_business.py.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +15,9 @@ import pytest
 from shapely.geometry import LineString
 
 from warmtegis import ConfigError, read_study
+from warmtegis.business import business_case
 from warmtegis.costs import (
     annualised_cost,
-    business_case,
     cost_parameter_table,
     load_cost_params,
     mini_net_capex,
@@ -54,104 +57,6 @@ def test_zlt_investment_matches_the_study():
     assert by_group["pipes"] == pytest.approx((15.5 + 17.9) * 1e6, rel=0.005)
     assert by_group["plant"] == pytest.approx(2.9e6)
     assert bc.investment_eur == pytest.approx(65e6, rel=0.01)  # "ZLT about EUR 65 M"
-
-
-def test_toy_business_case_by_hand():
-    """One ground-bound connection, 3 years: every cash flow recomputed by hand."""
-    params = load_cost_params(
-        {
-            "business_case": {
-                "start_year": 2030,
-                "term_years": 3,
-                "construction_first_year": 2030,
-                "construction_last_year": 2030,
-                "connection_first_year": 2031,
-                "connection_last_year": 2031,
-            },
-            "networks": {"MT": {"plant_eur": 0, "substations_eur": 0}},
-        }
-    )
-    bc = business_case({"secondary": 10}, {"grondgebonden": 1}, "MT", params=params)
-    pipe = 10 * 1280
-    om = 0.01 * pipe
-    price = 0.98 * 30 + 0.02 * 70  # EUR/GJ, base + 2 % peak
-    sold1 = 42 * (1 - 0.0035)
-    sold2 = 42 * (1 - 0.0035) ** 2
-    cf0 = -pipe - om
-    cf1 = 1.02 * (-10_268 + 504 + 36 * sold1 - sold1 / 0.85 * price - om) + 10_000
-    cf2 = 1.02**2 * (504 + 36 * sold2 - sold2 / 0.85 * price - om)
-    npv = cf0 + cf1 / 1.04 + cf2 / 1.04**2
-    flows = bc.cash_flows
-    assert flows["net_eur"].to_list() == pytest.approx([cf0, cf1, cf2], rel=1e-12)
-    assert flows["heat_sold_gj"].to_list() == pytest.approx([0, sold1, sold2])
-    assert bc.npv_eur == pytest.approx(npv, rel=1e-12)
-    assert npv < 0
-    assert bc.ort_eur == pytest.approx(-npv)
-    assert bc.ort_per_connection_eur == pytest.approx(-npv)
-    assert bc.investment_eur == pytest.approx(pipe + 10_268)
-    # a flow table a planner can audit: its columns add up to the net flow
-    money = [c for c in flows.columns if c.endswith("_eur") and c not in ("net_eur",)]
-    money.remove("discounted_eur")
-    np.testing.assert_allclose(flows[money].sum(axis=1), flows["net_eur"])
-
-
-def test_zlt_net_ort_subtracts_household_installation():
-    bc = business_case(LENGTHS, CONNECTIONS, "ZLT")
-    household = (2128 * 8_006 + 903 * 4_066) / 1.21
-    assert bc.household_contribution_eur == pytest.approx(household)
-    assert bc.ort_net_eur == pytest.approx(bc.ort_eur - household)
-    mt = business_case(LENGTHS, CONNECTIONS, "MT")
-    assert mt.ort_net_eur == mt.ort_eur
-
-
-def test_mt_ort_per_connection_in_the_national_range():
-    # docs/method.md §2: national average ORT about EUR 8,000-10,000 per connection, wide spread
-    bc = business_case(LENGTHS, CONNECTIONS, "MT")
-    assert 4_000 < bc.ort_per_connection_eur < 15_000
-    assert bc.connections == 3080
-
-
-def test_sensitivities_move_the_right_way():
-    bc = business_case(LENGTHS, CONNECTIONS, "MT")
-    s = bc.sensitivities.set_index("case")
-    base = s.loc["base", "ort_per_connection_eur"]
-    assert base == pytest.approx(bc.ort_per_connection_eur)
-    assert s.loc["participation -20 points", "connections"] == pytest.approx(3080 * 0.6 / 0.8)
-    assert s.loc["participation +20 points", "connections"] == pytest.approx(3080 * 1.0 / 0.8)
-    # fixed pipe costs spread over more connections, so more participation, less ORT each
-    assert s.loc["participation -20 points", "ort_per_connection_eur"] > base
-    assert s.loc["participation +20 points", "ort_per_connection_eur"] < base
-    # dearer heat purchase, lower NPV, higher ORT
-    assert s.loc["heat price +25 %", "npv_eur"] < s.loc["base", "npv_eur"]
-    assert s.loc["heat price -25 %", "npv_eur"] > s.loc["base", "npv_eur"]
-    assert s.loc["heat price +25 %", "ort_per_connection_eur"] > base
-
-
-def test_demand_override_changes_heat_sold():
-    low = business_case(LENGTHS, CONNECTIONS, "MT", demand_gj_per_connection=30)
-    default = business_case(LENGTHS, CONNECTIONS, "MT")
-    year = default.cash_flows["year"] == 2040
-    sold_default = default.cash_flows.loc[year, "heat_sold_gj"].item()
-    sold_low = low.cash_flows.loc[year, "heat_sold_gj"].item()
-    # all 3080 connections at 30 GJ after 10 years of 0.35 % reduction
-    assert sold_low == pytest.approx(3080 * 30 * 0.9965**10)
-    assert sold_default == pytest.approx((2128 * 42 + 903 * 22 + 49 * 70) * 0.9965**10)
-
-
-def test_zlt_dwellings_save_thirty_percent():
-    bc = business_case(LENGTHS, CONNECTIONS, "ZLT")
-    year = bc.cash_flows["year"] == 2040
-    sold = bc.cash_flows.loc[year, "heat_sold_gj"].item()
-    assert sold == pytest.approx(((2128 * 42 + 903 * 22) * 0.7 + 49 * 70) * 0.9965**10)
-
-
-def test_bad_business_case_inputs():
-    with pytest.raises(ConfigError, match="unknown key 'rijtjes'"):
-        business_case(LENGTHS, {"rijtjes": 10}, "MT")
-    with pytest.raises(ConfigError, match="non-negative"):
-        business_case({"primary": -5}, CONNECTIONS, "MT")
-    with pytest.raises(ConfigError, match="unknown network 'HT'"):
-        business_case(LENGTHS, CONNECTIONS, "HT")
 
 
 def test_parameter_validation_collects_every_problem():
@@ -197,7 +102,7 @@ def test_every_parameter_has_unit_and_source():
         return sum(leaves(v) for v in node.values())
 
     table = cost_parameter_table()
-    assert len(table) == leaves(raw) == 78
+    assert len(table) == leaves(raw)
     assert (table["unit"].str.len() > 0).all()
     assert (table["source"].str.len() > 10).all()
     assert table.set_index("key").loc["networks.MT.pipe_eur_per_m.primary", "value"] == 3877
@@ -355,9 +260,9 @@ def test_cost_params_built_in_python_are_checked_like_the_file():
     strip = lambda e, pre: [m.removeprefix(pre) for m in e.value.problems]  # noqa: E731
     assert strip(py, "CostParams: ") == strip(toml, "[parameters.costs]: ")
     assert "business_case.participation is a share" in str(py.value)
-    late = dataclasses.replace(p.business_case, construction_first_year=2100)
-    with pytest.raises(ConfigError, match=r"CostParams: business_case.construction_first_year"):
-        dataclasses.replace(p, business_case=late)
+    late = dataclasses.replace(p.phasing["pipes"], first_year=2100)
+    with pytest.raises(ConfigError, match=r"CostParams: phasing.pipes runs 2100-2104, outside"):
+        dataclasses.replace(p, phasing={**p.phasing, "pipes": late})
     mt = dataclasses.replace(p.networks["MT"], losses=1.0)
     with pytest.raises(ConfigError, match=r"networks.MT.losses must be below 1"):
         dataclasses.replace(p, networks={**p.networks, "MT": mt})

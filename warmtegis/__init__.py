@@ -6,10 +6,11 @@ the stages (corridors, routing, mini nets, costs), the pipeline and the error ty
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import datasets, export, settings, units
+from . import business, datasets, export, settings, units
 from ._errors import ConfigError, InputError, WarmtegisError
 from .boreholes import size_borefield, size_mini_nets
 from .buildings import BuildingStock, classify_buildings, enrich_buildings, shared_walls
+from .business import BusinessCase, business_case, tornado_plot, waterfall
 from .corridors import (
     Corridors,
     analyse_corridors,
@@ -19,9 +20,7 @@ from .corridors import (
     road_surface,
 )
 from .costs import (
-    BusinessCase,
     CostParams,
-    business_case,
     load_cost_params,
     mini_net_capex,
     network_capex,
@@ -87,6 +86,7 @@ __all__ = [
     "WarmtegisError",
     "__version__",
     "analyse_corridors",
+    "business",
     "business_case",
     "classify_buildings",
     "connect_buildings",
@@ -131,7 +131,9 @@ __all__ = [
     "steiner_tree",
     "street_graph",
     "to_folium",
+    "tornado_plot",
     "units",
+    "waterfall",
     "write_geopackage",
     "write_heat_density",
     "write_map",

@@ -278,6 +278,7 @@ def run_area(item: AreaInputs, parameters: Parameters | None = None) -> dict[str
         if net.business_case is not None:
             row["network"] = net.business_case.network
             row["ort_eur_per_connection"] = net.business_case.ort_per_connection_eur
+            row["ort_eur_per_dwelling"] = net.business_case.ort_per_dwelling_eur
         layers["pipes"] = net.pipes.assign(area_id=item.area_id)
     row["warnings"] = len(r.warnings)  # values set to unknown, repairs, ... in this area
     if r.notes:
@@ -302,6 +303,7 @@ _AREA_COLUMNS = (
     "crossings",
     "network",
     "ort_eur_per_connection",
+    "ort_eur_per_dwelling",
     "warnings",
     "note",
     "seconds",

@@ -1,4 +1,4 @@
-"""Cost model: network capex, the heat company's business case, mini-net cost per dwelling.
+"""Cost model: parameters, network capex and pipe prices, mini-net cost per dwelling.
 
 Every figure comes from the parameter file ``warmtegis/data/costs.toml`` (value, unit and
 source per figure; defaults from docs/method.md §2-3) and stays overridable: pass a
@@ -7,10 +7,8 @@ source per figure; defaults from docs/method.md §2-3) and stays overridable: pa
 
 Heat network (heat company's view, euro excl. VAT)
     :func:`network_capex` prices pipe lengths per class, connections per type, plant and
-    substations. :func:`business_case` spreads that investment over the years, adds connections
-    phased in, heat sold (with autonomous demand reduction), losses, heat purchase, fixed and
-    variable revenues, the one-off subsidy and O&M, indexes and discounts every year, and
-    returns the NPV and the *onrendabele top* (ORT, the unprofitable gap).
+    substations; :func:`price_pipes` prices a ``pipes`` table. The business case over the
+    term (O&M, replacements, heat supply, ORT) is :func:`warmtegis.business.business_case`.
 
 Mini heat networks (household's view, euro incl. VAT)
     :func:`mini_net_capex` prices a group's boreholes, rig, manifold, trench and heat pumps;
@@ -28,7 +26,6 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -37,20 +34,25 @@ import numpy as np
 import pandas as pd
 
 from ._errors import ConfigError
-from ._log import log
 
 __all__ = [
+    "ASSET_CLASSES",
     "CONNECTION_TYPES",
+    "DWELLING_TYPES",
+    "PHASING_GROUPS",
     "PIPE_CLASSES",
-    "BusinessCase",
+    "AssetParams",
     "BusinessCaseParams",
     "CostParams",
+    "HeatSupplyParams",
     "MiniNetCostParams",
     "NetworkCostParams",
+    "OperationsParams",
+    "PhasingParams",
     "ReferenceCostParams",
     "annualised_cost",
-    "business_case",
     "cost_parameter_table",
+    "cost_variants",
     "load_cost_params",
     "mini_net_capex",
     "network_capex",
@@ -62,8 +64,25 @@ __all__ = [
 PIPE_CLASSES = ("transport", "primary", "secondary", "service")
 #: Connection types of the business case: ground-bound dwelling, apartment, non-residential.
 CONNECTION_TYPES = ("grondgebonden", "gestapeld", "utiliteit")
-_DWELLING_TYPES = ("grondgebonden", "gestapeld")
+#: The connection types that are dwellings (the ORT per dwelling divides by these).
+DWELLING_TYPES = ("grondgebonden", "gestapeld")
+#: Asset classes of the business case, each with O&M, administration and a lifetime.
+ASSET_CLASSES = (
+    "transport",
+    "primary",
+    "secondary",
+    "substations",
+    "plant",
+    "service_pipes",
+    "in_house",
+    "afleverset",
+    "heat_pump",
+    "source",
+)
+#: Construction phasing groups (``[phasing.<group>]``).
+PHASING_GROUPS = ("pipes", "plant", "substations", "connections")
 _DEFAULT_FILE = "costs.toml"
+_VARIANTS_FILE = "cost_variants.toml"
 
 
 # --------------------------------------------------------------------------------------------
@@ -71,24 +90,67 @@ _DEFAULT_FILE = "costs.toml"
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class BusinessCaseParams:
-    """Term, phasing and financial figures of the heat company's business case.
+    """Term and financial figures of the heat company's business case.
 
-    Years are calendar years; shares are fractions (0.04 = 4 %); amounts in euro excl. VAT.
+    Years are calendar years; shares are fractions (0.04 = 4 %); amounts in euro excl. VAT;
+    ``replacements`` and ``residual_value`` are switches (1 on, 0 off).
     """
 
     start_year: int
     term_years: int
-    construction_first_year: int
-    construction_last_year: int
-    connection_first_year: int
-    connection_last_year: int
     participation: float
     discount_rate: float
     indexation: float
     demand_reduction_per_year: float
     subsidy_eur_per_connection: float
     vat: float
+    replacements: int
+    residual_value: int
     demand_gj_per_connection: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class PhasingParams:
+    """When a group of assets is built: from ``first_year``, ``shares[k]`` of it in year k."""
+
+    first_year: int
+    shares: tuple[float, ...]
+
+    def years(self) -> np.ndarray:
+        """Calendar years of the shares."""
+        return self.first_year + np.arange(len(self.shares))
+
+
+@dataclass(frozen=True)
+class AssetParams:
+    """Yearly O&M and administration (shares of the investment) and lifetime of an asset class."""
+
+    om_share: float
+    admin_share: float
+    lifetime_years: int
+
+
+@dataclass(frozen=True)
+class OperationsParams:
+    """Operating costs that are not a share of an investment."""
+
+    admin_share_of_fixed_charge: float
+    pump_electricity_ratio: float
+    electricity_eur_per_kwh: float
+
+
+@dataclass(frozen=True)
+class HeatSupplyParams:
+    """Where the heat comes from: bought per GJ (default) or a central heat pump (switch)."""
+
+    central_heat_pump: int
+    scop: float
+    heat_pump_energy_share: float
+    capacity_share_of_peak: float
+    heat_pump_eur_per_kw: float
+    source_fixed_eur: float
+    source_eur_per_kw: float
+    source_electricity_ratio: float
 
 
 @dataclass(frozen=True)
@@ -102,13 +164,14 @@ class NetworkCostParams:
     heat_peak_eur_per_gj: float
     peak_share: float
     losses: float
+    loss_gj_per_connection: float
     fixed_charge_eur_per_year: float
     variable_charge_eur_per_gj: float
     dwelling_saving: float
-    om_pipes_share_per_year: float
-    om_plant_share_per_year: float
     pipe_eur_per_m: Mapping[str, float]
     connection_eur: Mapping[str, float]
+    afleverset_eur: Mapping[str, float]
+    in_house_eur: Mapping[str, float]
     household_installation_eur_incl_vat: Mapping[str, float]
 
 
@@ -150,20 +213,33 @@ class CostParams:
     Attributes
     ----------
     business_case : BusinessCaseParams
+    phasing : Mapping
+        ``"pipes"``, ``"plant"``, ``"substations"``, ``"connections"`` -> :class:`PhasingParams`.
+    assets : Mapping
+        Asset class (:data:`ASSET_CLASSES`) -> :class:`AssetParams`.
+    operations : OperationsParams
+    heat_supply : HeatSupplyParams
     networks : Mapping
         ``"MT"`` and ``"ZLT"`` -> :class:`NetworkCostParams`.
     mini_net : MiniNetCostParams
     reference : ReferenceCostParams
     units, sources : Mapping
         Dotted key (``"networks.MT.pipe_eur_per_m.primary"``) -> unit / source note.
+    variant : str
+        The named variant of ``cost_variants.toml`` applied, or ``""``.
     """
 
     business_case: BusinessCaseParams
+    phasing: Mapping[str, PhasingParams]
+    assets: Mapping[str, AssetParams]
+    operations: OperationsParams
+    heat_supply: HeatSupplyParams
     networks: Mapping[str, NetworkCostParams]
     mini_net: MiniNetCostParams
     reference: ReferenceCostParams
     units: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False, compare=False)
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    variant: str = dataclasses.field(default="", compare=False)
 
     def __post_init__(self) -> None:
         """Check every figure and cross-figure rule, also for an object built in Python.
@@ -175,6 +251,9 @@ class CostParams:
         problems = _cost_problems(self, self.units or _shipped_units())
         if problems:
             raise ConfigError([f"CostParams: {p}" for p in problems])
+
+
+_META = ("units", "sources", "variant")
 
 
 def _is_leaf(node: Any) -> bool:
@@ -220,7 +299,7 @@ def _build(
     hints = typing.get_type_hints(cls)
     kwargs: dict[str, Any] = dict(extra or {})
     for f in dataclasses.fields(cls):
-        if f.name in ("units", "sources"):
+        if f.name in _META:
             continue
         hint = hints[f.name]
         key = f"{prefix}{f.name}"
@@ -249,6 +328,23 @@ def _build(
 
 
 def _check_number(key: str, value: Any, unit: str, where: str, problems: list[str]) -> Any:
+    if unit == "share per year":
+        if not isinstance(value, list | tuple) or not value:
+            problems.append(f"{where}: {key} must be a list of shares per year, not {value!r}")
+            return value
+        found: list[str] = []
+        shares = tuple(_check_number(f"{key}[{i}]", v, "share", where, found)
+                       for i, v in enumerate(value))  # fmt: skip
+        problems += found
+        if not found and abs(sum(shares) - 1) > 1e-9:
+            problems.append(f"{where}: {key} must add up to 1, not {sum(shares):g}")
+        return shares
+    if unit == "switch":
+        if isinstance(value, bool) or value not in (0, 1):
+            problems.append(
+                f"{where}: {key} is a switch and must be 0 (off) or 1 (on), not {value!r}"
+            )
+        return int(value) if value in (0, 1) else value
     if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
         problems.append(f"{where}: {key} must be a number ({unit}), not {value!r}")
         return value
@@ -270,15 +366,19 @@ def load_cost_params(
     *,
     path: str | Path | None = None,
     location: str = "[parameters.costs]",
+    variant: str | None = None,
 ) -> CostParams:
-    """Load the cost parameters: the documented defaults, then `overrides`.
+    """Load the cost parameters: the documented defaults, a named variant, then `overrides`.
 
     Parameters
     ----------
     overrides
         Nested mapping of plain numbers mirroring the parameter file, e.g.
         ``{"networks": {"MT": {"pipe_eur_per_m": {"secondary": 1350}}}}``; every key must
-        exist in the defaults.
+        exist in the defaults. A key ``variant`` names a variant (as `variant`).
+    variant
+        A named variant of ``warmtegis/data/cost_variants.toml`` (:func:`cost_variants`),
+        applied before `overrides`; its figures' sources name the variant.
     path
         A complete parameter file replacing the shipped ``warmtegis/data/costs.toml``; every
         figure needs ``value``, ``unit`` and ``source``.
@@ -315,25 +415,47 @@ def load_cost_params(
         k: _check_number(k, leaf["value"], leaf["unit"], where, problems)
         for k, leaf in leaves.items()
     }
-    if overrides:
-        if not isinstance(overrides, Mapping):
-            raise ConfigError(f"{location} must be a table")
+    sources = {k: v["source"] for k, v in leaves.items()}
+    if overrides is not None and not isinstance(overrides, Mapping):
+        raise ConfigError(f"{location} must be a table")
+    overrides = dict(overrides or {})
+    named = overrides.pop("variant", variant)
+    steps: list[tuple[str, Mapping[str, Any]]] = []
+    if named is not None:
+        known = cost_variants()
+        if named not in known:
+            problems.append(
+                f"{location}: unknown cost variant {named!r}; known: {', '.join(known)}"
+            )
+        else:
+            steps.append((f"variant {named!r}", known[named]["overrides"]))
+    steps.append((location, overrides))
+    for origin, given in steps:
         flat: dict[str, Any] = {}
-        _flatten_overrides(overrides, "", flat)
+        _flatten_overrides(given, "", flat)
         for key, value in flat.items():
             if key not in leaves:
                 near = [k for k in leaves if k.rsplit(".", 1)[0] == key.rsplit(".", 1)[0]]
                 hint = f"; known keys here: {', '.join(near)}" if near else ""
-                problems.append(f"{location}: unknown cost parameter {key!r}{hint}")
+                problems.append(f"{origin}: unknown cost parameter {key!r}{hint}")
                 continue
-            values[key] = _check_number(key, value, leaves[key]["unit"], location, problems)
+            values[key] = _check_number(key, value, leaves[key]["unit"], origin, problems)
+            if origin != location:
+                sources[key] = f"{origin}: {cost_variants()[named]['description']}"
     if problems:
         raise ConfigError(problems)
     units = types.MappingProxyType({k: v["unit"] for k, v in leaves.items()})
-    sources = types.MappingProxyType({k: v["source"] for k, v in leaves.items()})
     try:
         params = _build(
-            CostParams, "", values, problems, extra={"units": units, "sources": sources}
+            CostParams,
+            "",
+            values,
+            problems,
+            extra={
+                "units": units,
+                "sources": types.MappingProxyType(sources),
+                "variant": named or "",
+            },
         )
     except ConfigError as exc:  # the cross-figure rules of CostParams, with their location
         raise ConfigError(
@@ -344,6 +466,29 @@ def load_cost_params(
     return typing.cast(CostParams, params)
 
 
+@functools.cache
+def cost_variants() -> Mapping[str, Mapping[str, Any]]:
+    """Return the named variants of ``warmtegis/data/cost_variants.toml``.
+
+    Returns
+    -------
+    Mapping
+        Variant name -> ``{"description": str, "overrides": nested mapping}``.
+
+    Examples
+    --------
+    >>> sorted(cost_variants())
+    ['central_heat_pump', 'legacy', 'study_losses']
+    """
+    text = resources.files("warmtegis").joinpath("data", _VARIANTS_FILE).read_text("utf-8")
+    out = {}
+    for name, table in tomllib.loads(text).items():
+        table = dict(table)
+        description = str(table.pop("description"))
+        out[name] = types.MappingProxyType({"description": description, "overrides": table})
+    return types.MappingProxyType(out)
+
+
 def _leaves(params: CostParams) -> list[tuple[str, Any]]:
     """Every figure of `params` as ``(dotted key, value)``."""
     out: list[tuple[str, Any]] = []
@@ -351,7 +496,7 @@ def _leaves(params: CostParams) -> list[tuple[str, Any]]:
     def walk(obj: Any, prefix: str) -> None:
         if dataclasses.is_dataclass(obj):
             for f in dataclasses.fields(obj):
-                if f.name not in ("units", "sources"):
+                if f.name not in _META:
                     walk(getattr(obj, f.name), f"{prefix}{f.name}.")
         elif isinstance(obj, Mapping):
             for k, v in obj.items():
@@ -384,25 +529,39 @@ def _cost_problems(params: CostParams, units: Mapping[str, str]) -> list[str]:
         _check_number(key, value, unit, "", found)
         problems += [f.removeprefix(": ") for f in found]
     bc = params.business_case
-    order = [
-        ("construction_first_year", bc.construction_first_year, bc.construction_last_year),
-        ("connection_first_year", bc.connection_first_year, bc.connection_last_year),
-    ]
-    for name, first, last in order:
-        if first > last:
-            problems.append(f"business_case.{name} {first} is after the last {last}")
     end = bc.start_year + bc.term_years - 1
-    for name in ("construction_first_year", "connection_first_year", "connection_last_year"):
-        year = getattr(bc, name)
-        if not bc.start_year <= year <= end:
+    missing_groups = [g for g in PHASING_GROUPS if g not in params.phasing]
+    if missing_groups:
+        problems.append(f"phasing lacks the groups {', '.join(missing_groups)}")
+    for group, phase in params.phasing.items():
+        years = phase.years()
+        if len(years) and not (bc.start_year <= years[0] and years[-1] <= end):
             problems.append(
-                f"business_case.{name} {year} lies outside the term {bc.start_year}-{end}"
+                f"phasing.{group} runs {years[0]}-{years[-1]}, outside the term "
+                f"{bc.start_year}-{end}"
             )
+    missing_assets = [a for a in ASSET_CLASSES if a not in params.assets]
+    if missing_assets:
+        problems.append(f"assets lacks the classes {', '.join(missing_assets)}")
+    for name, asset in params.assets.items():
+        if asset.lifetime_years < 1:
+            problems.append(f"assets.{name}.lifetime_years must be at least 1 year")
     for name, net in params.networks.items():
         missing = [c for c in PIPE_CLASSES if c not in net.pipe_eur_per_m]
         missing += [c for c in CONNECTION_TYPES if c not in net.connection_eur]
+        missing += [f"afleverset {c}" for c in CONNECTION_TYPES if c not in net.afleverset_eur]
+        missing += [f"in-house {c}" for c in CONNECTION_TYPES if c not in net.in_house_eur]
         if missing:
             problems.append(f"networks.{name} lacks prices for {', '.join(missing)}")
+        for c in CONNECTION_TYPES:
+            part = net.afleverset_eur.get(c, 0.0) + net.in_house_eur.get(c, 0.0)
+            whole = net.connection_eur.get(c, 0.0)
+            if part > whole:
+                problems.append(
+                    f"networks.{name}: afleverset_eur.{c} + in_house_eur.{c} ({part:g} EUR) is "
+                    f"more than the whole investment per connection connection_eur.{c} "
+                    f"({whole:g} EUR)"
+                )
         if net.losses >= 1:
             problems.append(f"networks.{name}.losses must be below 1")
     return problems
@@ -503,287 +662,6 @@ def network_capex(
     table["cost_eur"] = table["quantity"] * table["unit_cost_eur"]
     return table
 
-
-# --------------------------------------------------------------------------------------------
-# Business case
-# --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class BusinessCase:
-    """Result of :func:`business_case`; amounts in euro excl. VAT.
-
-    Attributes
-    ----------
-    network : str
-        ``"MT"`` or ``"ZLT"``.
-    capex : pandas.DataFrame
-        The investment per item (:func:`network_capex`), in prices of the start year.
-    cash_flows : pandas.DataFrame
-        One row per year of the term: connections, heat sold and purchased, every revenue and
-        cost (nominal, indexed), the net cash flow, the discount factor and the discounted flow.
-    investment_eur : float
-        Total investment in prices of the start year (not indexed).
-    npv_eur : float
-        Net present value at the required return (start year = year 0).
-    ort_eur, ort_per_connection_eur : float
-        Onrendabele top: ``max(0, -npv_eur)``, in total and per connection (NaN without
-        connections: never "0 per connection").
-    household_contribution_eur : float
-        What the households pay themselves for the ZLT in-home installation, excl. VAT.
-    ort_net_eur, ort_net_per_connection_eur : float
-        ORT net of `household_contribution_eur` (not below 0).
-    connections : float
-        Number of connections.
-    """
-
-    network: Literal["MT", "ZLT"]
-    capex: pd.DataFrame
-    cash_flows: pd.DataFrame
-    investment_eur: float
-    npv_eur: float
-    ort_eur: float
-    ort_per_connection_eur: float
-    household_contribution_eur: float
-    ort_net_eur: float
-    ort_net_per_connection_eur: float
-    connections: float
-    inputs: Mapping[str, Any] = dataclasses.field(repr=False)
-
-    @cached_property
-    def sensitivities(self) -> pd.DataFrame:
-        """NPV and ORT with participation ±20 points and heat purchase price ±25 %.
-
-        Participation scales the connection counts (``p' / p``) and with them plant,
-        substations, connections and revenues; the pipe lengths stay. The heat price factor
-        multiplies every heat purchase price.
-        """
-        params: CostParams = self.inputs["params"]
-        p0 = params.business_case.participation
-        cases = [
-            ("base", p0, 1.0),
-            ("participation -20 points", max(p0 - 0.2, 0.0), 1.0),
-            ("participation +20 points", min(p0 + 0.2, 1.0), 1.0),
-            ("heat price -25 %", p0, 0.75),
-            ("heat price +25 %", p0, 1.25),
-        ]
-        rows = []
-        for name, p, price in cases:
-            scale = p / p0 if p0 else 0.0
-            counts = {k: v * scale for k, v in self.inputs["connections"].items()}
-            bc = business_case(
-                self.inputs["pipe_lengths_m"],
-                counts,
-                self.network,
-                demand_gj_per_connection=self.inputs["demand_gj_per_connection"],
-                params=params,
-                heat_price_factor=price * self.inputs["heat_price_factor"],
-                extra_pipes_eur=self.inputs["extra_pipes_eur"],
-            )
-            rows.append(
-                (
-                    name,
-                    p,
-                    price,
-                    bc.connections,
-                    bc.investment_eur,
-                    bc.npv_eur,
-                    bc.ort_eur,
-                    bc.ort_per_connection_eur,
-                )
-            )
-        return pd.DataFrame(
-            rows,
-            columns=[
-                "case",
-                "participation",
-                "heat_price_factor",
-                "connections",
-                "investment_eur",
-                "npv_eur",
-                "ort_eur",
-                "ort_per_connection_eur",
-            ],
-        )
-
-    def summary(self) -> list[tuple[str, float, str]]:
-        """Key figures as ``(key, value, unit)`` rows for a study's summary table."""
-        n = self.network
-        rows = [
-            (f"{n}_investment", self.investment_eur, "EUR excl. VAT"),
-            (f"{n}_npv", self.npv_eur, "EUR excl. VAT"),
-            (f"{n}_ort", self.ort_eur, "EUR excl. VAT"),
-        ]
-        if self.connections > 0:  # no "EUR 0 per connection" without connections
-            rows += [
-                (f"{n}_ort_per_connection", self.ort_per_connection_eur, "EUR excl. VAT"),
-                (f"{n}_ort_net_per_connection", self.ort_net_per_connection_eur, "EUR excl. VAT"),
-            ]
-        return rows
-
-
-def _spread(years: np.ndarray, first: int, last: int) -> np.ndarray:
-    """Share of a total falling in each year when spread evenly over ``first..last``."""
-    inside = (years >= first) & (years <= last)
-    return inside / (last - first + 1)
-
-
-def business_case(
-    pipe_lengths_m: Mapping[str, float],
-    connections: Mapping[str, float],
-    network: Literal["MT", "ZLT"] = "MT",
-    *,
-    demand_gj_per_connection: float | Mapping[str, float] | None = None,
-    params: CostParams | None = None,
-    heat_price_factor: float = 1.0,
-    extra_pipes_eur: float = 0.0,
-) -> BusinessCase:
-    """Compute the heat company's business case over the term (NPLW template method).
-
-    Year ``t`` runs from 0 (``start_year``) to ``term_years - 1``. Per year, nominal:
-
-    - investment: pipes, plant and substations spread evenly over the construction years,
-      each connection's investment in its connection year; indexed by ``(1 + i)^t``;
-    - connections made evenly over the connection years; a connection pays and takes heat
-      from its connection year on;
-    - heat sold = Σ connections × demand × (1 − ZLT dwelling saving) × (1 − r)^t, with
-      autonomous reduction r; heat fed in = sold / (1 − losses), bought at
-      ``(1 − peak_share) × base + peak_share × peak`` €/GJ;
-    - revenues: fixed charge per connection, variable charge per GJ sold; the one-off subsidy
-      per connection in its connection year (not indexed);
-    - O&M as a share per year of the pipe / plant investment built so far;
-    - net flow discounted by ``(1 + d)^t``; NPV = Σ; ORT = max(0, −NPV).
-
-    Parameters
-    ----------
-    pipe_lengths_m
-        Pipe class -> length (m), e.g. ``{"transport": 1000, "primary": 3000,
-        "secondary": 14800}``.
-    connections
-        Connection type (``grondgebonden``, ``gestapeld``, ``utiliteit``) -> count.
-    network
-        ``"MT"`` (about 70 °C) or ``"ZLT"`` (below 40 °C).
-    demand_gj_per_connection
-        Annual heat demand (GJ) per connection before any ZLT saving: one number for all
-        types or a mapping per type; default the parameter file's (42 / 22 / 70 GJ).
-    params
-        Cost parameters; default :func:`load_cost_params`.
-    heat_price_factor
-        Multiplies every heat purchase price (for sensitivities).
-    extra_pipes_eur
-        Pipe costs on top of the prices per metre (see :func:`network_capex`).
-
-    Returns
-    -------
-    BusinessCase
-    """
-    params = params or load_cost_params()
-    net = _network(params, network)
-    bc = params.business_case
-    capex = network_capex(
-        pipe_lengths_m, connections, network, params=params, extra_pipes_eur=extra_pipes_eur
-    )
-    counts = _check_counts(connections, CONNECTION_TYPES, "connections")
-    demand = dict(bc.demand_gj_per_connection)
-    if isinstance(demand_gj_per_connection, Mapping):
-        demand.update(
-            _check_counts(demand_gj_per_connection, CONNECTION_TYPES, "demand_gj_per_connection")
-        )
-    elif demand_gj_per_connection is not None:
-        one = _check_counts(
-            {"grondgebonden": demand_gj_per_connection},
-            CONNECTION_TYPES,
-            "demand_gj_per_connection",
-        )
-        demand = dict.fromkeys(CONNECTION_TYPES, one["grondgebonden"])
-    if not (np.isfinite(heat_price_factor) and heat_price_factor >= 0):
-        raise ConfigError(f"heat_price_factor must be >= 0, not {heat_price_factor}")
-
-    years = np.arange(bc.start_year, bc.start_year + bc.term_years)
-    t = years - bc.start_year
-    index = (1 + bc.indexation) ** t
-    build = _spread(years, bc.construction_first_year, bc.construction_last_year)
-    connect = _spread(years, bc.connection_first_year, bc.connection_last_year)
-    built = np.cumsum(build)
-
-    by_group = capex.groupby("group")["cost_eur"].sum()
-    pipes_eur = by_group.get("pipes", 0.0)
-    plant_eur = by_group.get("plant", 0.0)
-    conn_eur = capex.loc[capex["group"] == "connections"].set_index("item")["cost_eur"]
-
-    new = {k: counts.get(k, 0.0) * connect for k in CONNECTION_TYPES}
-    cum = {k: np.cumsum(v) for k, v in new.items()}
-    n_new = sum(new.values())
-    n_cum = sum(cum.values())
-    reduction = (1 - bc.demand_reduction_per_year) ** t
-    sold = (
-        sum(
-            cum[k] * demand[k] * (1 - (net.dwelling_saving if k in _DWELLING_TYPES else 0.0))
-            for k in CONNECTION_TYPES
-        )
-        * reduction
-    )
-    fed = sold / (1 - net.losses)
-    price = (
-        (1 - net.peak_share) * net.heat_base_eur_per_gj + net.peak_share * net.heat_peak_eur_per_gj
-    ) * heat_price_factor
-
-    flows = pd.DataFrame({"year": years, "t": t})
-    flows["connections_new"] = n_new
-    flows["connections"] = n_cum
-    flows["heat_sold_gj"] = sold
-    flows["heat_purchased_gj"] = fed
-    flows["capex_network_eur"] = -(pipes_eur + plant_eur) * build * index
-    flows["capex_connections_eur"] = -sum(conn_eur.get(k, 0.0) * connect for k in new) * index
-    flows["subsidy_eur"] = n_new * bc.subsidy_eur_per_connection
-    flows["fixed_charges_eur"] = n_cum * net.fixed_charge_eur_per_year * index
-    flows["variable_charges_eur"] = sold * net.variable_charge_eur_per_gj * index
-    flows["heat_purchase_eur"] = -fed * price * index
-    flows["om_eur"] = (
-        -(net.om_pipes_share_per_year * pipes_eur + net.om_plant_share_per_year * plant_eur)
-        * built
-        * index
-    )
-    money = [c for c in flows.columns if c.endswith("_eur")]
-    flows["net_eur"] = flows[money].sum(axis=1)
-    flows["discount_factor"] = 1 / (1 + bc.discount_rate) ** t
-    flows["discounted_eur"] = flows["net_eur"] * flows["discount_factor"]
-
-    n = sum(counts.values())
-    npv = float(flows["discounted_eur"].sum())
-    ort = max(0.0, -npv)
-    household = sum(
-        counts.get(k, 0.0) * net.household_installation_eur_incl_vat.get(k, 0.0)
-        for k in CONNECTION_TYPES
-    ) / (1 + bc.vat)
-    ort_net = max(0.0, ort - household)
-    result = BusinessCase(
-        network=network,
-        capex=capex,
-        cash_flows=flows,
-        investment_eur=float(capex["cost_eur"].sum()),
-        npv_eur=npv,
-        ort_eur=ort,
-        ort_per_connection_eur=ort / n if n else float("nan"),
-        household_contribution_eur=float(household),
-        ort_net_eur=ort_net,
-        ort_net_per_connection_eur=ort_net / n if n else float("nan"),
-        connections=n,
-        inputs=types.MappingProxyType(
-            {
-                "pipe_lengths_m": dict(pipe_lengths_m),
-                "connections": counts,
-                "demand_gj_per_connection": demand,
-                "params": params,
-                "heat_price_factor": heat_price_factor,
-                "extra_pipes_eur": extra_pipes_eur,
-            }
-        ),
-    )
-    log(
-        f"business case {network}: {n:,.0f} connections, investment "
-        f"{result.investment_eur / 1e6:,.1f} M EUR, NPV {npv / 1e6:,.1f} M EUR, "
-        f"ORT {result.ort_per_connection_eur:,.0f} EUR per connection"
-    )
-    return result
 
 
 def price_pipes(
@@ -1001,3 +879,12 @@ def price_mini_nets(mini_nets: pd.DataFrame, *, params: CostParams | None = None
     out["cheapest"] = labels[out[options].to_numpy().argmin(axis=1)] if len(out) else []
     return out
 
+
+
+def __getattr__(name: str) -> Any:
+    """``warmtegis.costs.business_case`` and ``BusinessCase`` live in :mod:`warmtegis.business`."""
+    if name in ("business_case", "BusinessCase"):
+        from . import business
+
+        return getattr(business, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

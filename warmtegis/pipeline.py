@@ -125,15 +125,22 @@ class StageResults:
         """Write every layer, the summary and the effective parameters to `path` atomically.
 
         Besides the layers the GeoPackage holds ``summary``, ``parameters`` (section, key,
-        value, unit, source of every effective parameter, and the warmtegis version) and
-        ``layer_styles`` (a QGIS style per layer).
+        value, unit, source of every effective parameter, and the warmtegis version),
+        ``layer_styles`` (a QGIS style per layer) and, when routing ran, the business case's
+        ``cash_flows`` and ``cash_flow_lines``.
         """
         from .export import geopackage_tables
 
         return write_geopackage(
             {
                 **self.layers,
-                **geopackage_tables(self.summary, self.parameters, self.layers, self.warnings),
+                **geopackage_tables(
+                    self.summary,
+                    self.parameters,
+                    self.layers,
+                    self.warnings,
+                    business=self.network.business_case if self.network is not None else None,
+                ),
             },
             path,
         )

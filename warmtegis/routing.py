@@ -45,7 +45,8 @@ from ._errors import InputError
 from ._log import log
 from ._validate import check_frame
 from .buildings import BuildingStock, enrich_buildings, peak_load
-from .costs import BusinessCase, CostParams, business_case, load_cost_params, price_pipes
+from .business import BusinessCase, business_case
+from .costs import CostParams, load_cost_params, price_pipes
 from .graph import _crossings, _split_edges, barrier_geoms, street_graph
 from .hydraulics import pipe_dn, simultaneity, size_pipes
 from .params import DemandParams, RoutingParams
@@ -444,7 +445,7 @@ def route_network(
         graph=G,
         terminals=terminals,
     )
-    network.business_case = _business_case(network, todo, units, costs, extra)
+    network.business_case = _business_case(network, todo, units, costs, extra, flh)
     log(
         f"routing: {int(service['connected'].sum())} of {len(service)} buildings connected, "
         f"trunk {result.length:,.0f} EUR-weighted over {len(rows)} edges; "
@@ -518,6 +519,7 @@ def _business_case(
     units: np.ndarray,
     costs: CostParams,
     extra_pipes_eur: float,
+    full_load_hours: float,
 ) -> BusinessCase:
     """MT/ZLT business case on the routed lengths and the connected buildings.
 
@@ -541,4 +543,5 @@ def _business_case(
         demand_gj_per_connection={**costs.business_case.demand_gj_per_connection, **gj.to_dict()},
         params=costs,
         extra_pipes_eur=extra_pipes_eur,
+        full_load_hours=full_load_hours,
     )
