@@ -149,7 +149,6 @@ class BusinessCase:
 
     network: Literal["MT", "ZLT"]
     capex: pd.DataFrame
-    items: pd.DataFrame
     cash_flows: pd.DataFrame
     investment_eur: float
     npv_eur: float
@@ -163,6 +162,12 @@ class BusinessCase:
     ort_net_per_connection_eur: float
     ort_net_per_dwelling_eur: float
     inputs: Mapping[str, Any] = dataclasses.field(repr=False)
+    _lines: Any = dataclasses.field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def items(self) -> pd.DataFrame:
+        """Every cash-flow line per year (see the class's Attributes); built when asked for."""
+        return self._lines.frame(self.cash_flows["discount_factor"].to_numpy())
 
     @property
     def by_asset_class(self) -> pd.DataFrame:
@@ -395,6 +400,13 @@ class _Lines:
     def add(self, item: str, category: str, asset: str, source: str, eur: Any) -> None:
         self.rows.append((item, category, asset, source, np.asarray(eur, dtype=float)))
 
+    def totals(self) -> dict[str, np.ndarray]:
+        """Category -> its yearly sum."""
+        out: dict[str, np.ndarray] = {}
+        for _, category, _, _, eur in self.rows:
+            out[category] = out[category] + eur if category in out else eur.copy()
+        return out
+
     def frame(self, discount: np.ndarray) -> pd.DataFrame:
         n = len(self.years)
         k = len(self.rows)
@@ -418,7 +430,9 @@ def _asset_amounts(
     case: _Case, counts: Mapping[str, float], net: NetworkCostParams, capex: pd.DataFrame
 ) -> dict[str, float]:
     """Investment per asset class in start-year prices (before the central heat pump)."""
-    by_item = capex.groupby("item")["cost_eur"].sum()
+    by_item: dict[str, float] = {}
+    for item, cost in zip(capex["item"], capex["cost_eur"], strict=True):
+        by_item[item] = by_item.get(item, 0.0) + float(cost)
     aflever = sum(counts.get(k, 0.0) * net.afleverset_eur[k] for k in CONNECTION_TYPES)
     in_house = sum(counts.get(k, 0.0) * net.in_house_eur[k] for k in CONNECTION_TYPES)
     connections = sum(by_item.get(k, 0.0) for k in CONNECTION_TYPES)
@@ -580,22 +594,21 @@ def _compute(case: _Case, lv: _Levers) -> BusinessCase:
         n_new * bc.subsidy_eur_per_connection,
     )
 
-    items = lines.frame(discount)
-    flows = pd.DataFrame({"year": years, "t": t})
-    flows["connections_new"] = n_new
-    flows["connections"] = n_cum
-    flows["heat_sold_gj"] = sold
-    flows["heat_fed_gj"] = fed
-    by_cat = items.pivot_table(
-        index="t", columns="category", values="eur", aggfunc="sum", fill_value=0.0, sort=False
-    ).reindex(t, fill_value=0.0)
+    columns: dict[str, Any] = {
+        "year": years,
+        "t": t,
+        "connections_new": n_new,
+        "connections": n_cum,
+        "heat_sold_gj": sold,
+        "heat_fed_gj": fed,
+    }
+    totals = lines.totals()
     for category, column in _CATEGORIES.items():
-        values = by_cat[category] if category in by_cat else np.zeros(T)
-        flows[column] = np.asarray(values, dtype=float)
-    money = [c for c in flows.columns if c.endswith("_eur")]
-    flows["net_eur"] = flows[money].sum(axis=1)
-    flows["discount_factor"] = discount
-    flows["discounted_eur"] = flows["net_eur"] * discount
+        columns[column] = totals.get(category, np.zeros(T))
+    columns["net_eur"] = sum(totals.values(), np.zeros(T))
+    columns["discount_factor"] = discount
+    columns["discounted_eur"] = columns["net_eur"] * discount
+    flows = pd.DataFrame(columns)
 
     n = float(sum(counts.values()))
     dwellings = float(sum(counts.get(k, 0.0) for k in DWELLING_TYPES))
@@ -612,7 +625,6 @@ def _compute(case: _Case, lv: _Levers) -> BusinessCase:
     return BusinessCase(
         network=case.network,
         capex=capex,
-        items=items,
         cash_flows=flows,
         investment_eur=initial * lv.investment,
         npv_eur=npv,
@@ -637,6 +649,7 @@ def _compute(case: _Case, lv: _Levers) -> BusinessCase:
                 "extra_pipes_eur": case.extra_pipes_eur,
             }
         ),
+        _lines=lines,
     )
 
 
