@@ -121,6 +121,7 @@ def one_area(tmp_path, area_id: str, geom, source) -> dict:
         "crossings": int(net.pipes["crossings"].sum()),
         # the summary key carries the network's name: read it by that name
         "ort_eur_per_connection": s[f"{NETWORK}_ort_per_connection"],
+        "ort_eur_per_dwelling": s[f"{NETWORK}_ort_per_dwelling"],
         "pipes_cost": net.pipes["cost_eur"].sum(),
     }
 
@@ -145,6 +146,7 @@ def test_batch_equals_areas_run_one_by_one(batch, areas, tmp_path):
             assert got["service_km"] == pytest.approx(ref["service_km"], rel=1e-9)
             assert got["network"] == NETWORK
             assert got["ort_eur_per_connection"] == pytest.approx(ref["ort_eur_per_connection"])
+            assert got["ort_eur_per_dwelling"] == pytest.approx(ref["ort_eur_per_dwelling"])
             # the water of the BGT is crossed by the trunk: drilled crossings are charged
             assert got["crossings"] == ref["crossings"] > 0
             pipes = batch.layers["pipes"]

@@ -339,3 +339,19 @@ def test_geopackage_holds_the_cash_flows(otterlo, tmp_path):
     assert (lines["source"].str.len() > 10).all()
     assert summary[f"{bc.network}_ort_per_dwelling"] == pytest.approx(bc.ort_per_dwelling_eur)
     assert wg.business_case is business_case
+
+
+def test_study_file_picks_a_variant_and_the_parameters_table_says_so():
+    params = wg.read_parameters({"network": "MT", "costs": {"variant": "study_losses"}})
+    assert params.costs.variant == "study_losses"
+    assert params.costs.networks["MT"].losses == 0.15
+    table = wg.parameter_table(params).set_index(["section", "key"])
+    assert table.loc[("costs", "variant"), "value"] == "study_losses"
+    assert table.loc[("costs", "variant"), "origin"] == "study"
+    assert table.loc[("costs", "networks.MT.losses"), "origin"] == "variant study_losses"
+    assert table.loc[("costs", "networks.MT.peak_share"), "origin"] == "default"
+    # a figure set next to the variant wins over it
+    both = wg.read_parameters(
+        {"costs": {"variant": "study_losses", "networks": {"MT": {"losses": 0.1}}}}
+    )
+    assert both.costs.networks["MT"].losses == 0.1

@@ -39,7 +39,7 @@ import pandas as pd
 
 from . import units
 from ._errors import ConfigError
-from .costs import CostParams, cost_parameter_table, load_cost_params
+from .costs import CostParams, cost_parameter_table, cost_variants, load_cost_params
 
 __all__ = [
     "NETWORK_DEFAULTS",
@@ -863,8 +863,18 @@ def parameter_table(parameters: Parameters | None = None) -> pd.DataFrame:
             rows.append((name, f.name, _text(getattr(section, f.name)),
                          f.metadata.get("unit", ""), notes.get(f.name, ""), origin))  # fmt: skip
     costs = cost_parameter_table(p.costs)
+    variant = p.costs.variant
+    if variant:
+        rows.append(("costs", "variant", variant, "", cost_variants()[variant]["description"],
+                     "study" if "costs.variant" in p.overrides else "default"))  # fmt: skip
     for row in costs.itertuples(index=False):
         key = f"costs.{row.key}"
+        if key in p.overrides:
+            origin = "study"
+        elif variant and str(row.source).startswith(f"variant {variant!r}"):
+            origin = f"variant {variant}"
+        else:
+            origin = "default"
         rows.append(("costs", str(row.key), _text(row.value), str(row.unit), str(row.source),
-                     "study" if key in p.overrides else "default"))  # fmt: skip
+                     origin))  # fmt: skip
     return pd.DataFrame(rows, columns=["section", "key", "value", "unit", "source", "origin"])
