@@ -355,3 +355,10 @@ def test_study_file_picks_a_variant_and_the_parameters_table_says_so():
         {"costs": {"variant": "study_losses", "networks": {"MT": {"losses": 0.1}}}}
     )
     assert both.costs.networks["MT"].losses == 0.1
+
+
+def test_vesta4_etm_variant_prices_pipe_upkeep_at_three_percent():
+    params = load_cost_params({"variant": "vesta4_etm", **_overrides_three_years()})
+    bc = business_case({"secondary": 10}, {}, "MT", params=params)
+    assert _line(bc, "secondary: O&M") == pytest.approx(-0.03 * 12_800 * IDX)
+    assert params.sources["assets.secondary.om_share"].startswith("variant 'vesta4_etm'")

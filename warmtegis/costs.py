@@ -478,7 +478,7 @@ def cost_variants() -> Mapping[str, Mapping[str, Any]]:
     Examples
     --------
     >>> sorted(cost_variants())
-    ['central_heat_pump', 'legacy', 'study_losses']
+    ['central_heat_pump', 'legacy', 'study_losses', 'vesta4_etm']
     """
     text = resources.files("warmtegis").joinpath("data", _VARIANTS_FILE).read_text("utf-8")
     out = {}
