@@ -47,6 +47,7 @@ __all__ = [
     "BoreholeParams",
     "CorridorParams",
     "DemandParams",
+    "DrillingParams",
     "MiniNetParams",
     "Network",
     "Parameters",
@@ -637,11 +638,65 @@ class BoreholeParams(Section):
         return problems
 
 
+@dataclass(frozen=True)
+class DrillingParams(Section):
+    """Where a mini net may drill its loops (``[parameters.drilling]``, docs/method.md §3b).
+
+    Attributes
+    ----------
+    building_clearance_m : float
+        Distance kept from every building footprint (m). Default 2.0: assumption; a drilling
+        rig of a small closed loop needs about 1.5-2 m of working room beside a facade and the
+        borehole must stay clear of the foundation.
+    sewer_clearance_m : float
+        Distance kept from a sewer (m), added to half its diameter when known. Default 1.0, as
+        the trench corridors (CROW 2016: 0.5-1.0 m).
+    tree_clearance_m : float
+        Margin beyond a tree's crown projection (m). Default 1.5, as the trench corridors
+        ("kwetsbare boomzone", Handboek Bomen): a borehole is a root-zone disturbance like a
+        trench.
+    water_clearance_m : float
+        Distance kept from open water (BGT waterdeel, barriers) (m). Default 2.0: assumption;
+        a bank must stay stable under the rig.
+    road_clearance_m : float
+        Distance kept from a road surface (m). Default 0.5: assumption; loops are drilled in
+        gardens, yards and verges, not under the carriageway.
+    reach_m : float
+        A group may use open ground within this distance of its dwellings' footprints (m),
+        when no parcels are given. Default 15.0: assumption, the depth of a Dutch front plus
+        back garden of a row house (about 5 + 10 m).
+    interference_radius_m : float
+        Other groups' loops within this distance of a group's loops share its ground (their
+        interference is in its g-function) (m). Default 20.0: assumption; at 20 m the
+        temperature effect of a loop after 25 years is a few percent of its own.
+    grid_m : float
+        Spacing of the candidate positions loops are placed on (m). Default 1.0.
+    """
+
+    name: ClassVar[str] = "drilling"
+
+    building_clearance_m: float = field(default=2.0, metadata={"unit": "m"})
+    sewer_clearance_m: float = field(default=1.0, metadata={"unit": "m"})
+    tree_clearance_m: float = field(default=1.5, metadata={"unit": "m"})
+    water_clearance_m: float = field(default=2.0, metadata={"unit": "m"})
+    road_clearance_m: float = field(default=0.5, metadata={"unit": "m"})
+    reach_m: float = field(default=15.0, metadata={"min": 0.1, "unit": "m"})
+    interference_radius_m: float = field(default=20.0, metadata={"unit": "m"})
+    grid_m: float = field(default=1.0, metadata={"min": 0.1, "unit": "m"})
+
+
 #: The sections of :class:`Parameters` that are plain :class:`Section` dataclasses.
 SECTIONS: Mapping[str, Any] = MappingProxyType(
     {
         cls.name: cls
-        for cls in (CorridorParams, RoutingParams, MiniNetParams, DemandParams, BoreholeParams)
+        for cls in (
+            CorridorParams,
+            RoutingParams,
+            MiniNetParams,
+            DemandParams,
+            BoreholeParams,
+            DrillingParams,
+        )
     }
 )
 
@@ -664,7 +719,7 @@ class Parameters:
     ----------
     network : {"MT", "ZLT"} or None
         The collective network variant. None: the routing section's, else ``"MT"``.
-    corridors, routing, mini_nets, demand, boreholes
+    corridors, routing, mini_nets, demand, boreholes, drilling
         The stage sections (:class:`CorridorParams`, ...).
     costs : CostParams
         The cost model's figures (:func:`~warmtegis.costs.load_cost_params`).
@@ -678,6 +733,7 @@ class Parameters:
     mini_nets: MiniNetParams = field(default_factory=MiniNetParams)
     demand: DemandParams = field(default_factory=DemandParams)
     boreholes: BoreholeParams = field(default_factory=BoreholeParams)
+    drilling: DrillingParams = field(default_factory=DrillingParams)
     costs: CostParams = field(default_factory=_default_costs)
     overrides: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 

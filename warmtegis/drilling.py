@@ -1,0 +1,456 @@
+"""Room to drill: where a mini net's loops can go, and its borefield sized on those positions.
+
+A mini net needs ground for its loops. This module finds it and sizes the field on it
+(docs/method.md §3b):
+
+1. :func:`open_ground` — the ground a rig can stand on: BGT ``begroeidterreindeel`` and
+   ``onbegroeidterreindeel`` (gardens, yards, verges), or, without BGT terrain, the area
+   around the buildings minus buildings, road surfaces and water.
+2. :func:`exclusion_zones` — what must stay clear, each with a documented distance
+   (:class:`~warmtegis.params.DrillingParams`): building footprints, tree root zones (crown
+   projection + margin, as the trench corridors), sewers, water and road surfaces.
+3. :func:`place_loops` — loops in a polygon at least the minimum spacing apart and as far apart
+   as the polygon allows (greedy max-min distance on a grid of candidate positions).
+4. :func:`room_to_drill` — per group: the drillable ground nearest to its own dwellings and
+   within ``reach_m`` of them (a stand-in for their parcels), its loops placed there, and the
+   field sized with pygfunction g-functions of those positions, other groups' loops within
+   ``interference_radius_m`` included. A group without room for its loops is not eligible,
+   with the reason in its row ("no room: 2 of 3 loops fit").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ._log import log
+from .boreholes import ground_loads, size_borefield
+from .params import BoreholeParams, CorridorParams, DrillingParams
+from .units import FULL_LOAD_HOURS
+
+__all__ = [
+    "RoomToDrill",
+    "exclusion_zones",
+    "open_ground",
+    "place_loops",
+    "room_to_drill",
+]
+
+CRS = "EPSG:28992"
+#: BGT terrain layers that are open ground a rig can stand on.
+TERRAIN_LAYERS = ("begroeidterreindeel", "onbegroeidterreindeel")
+# building categories whose footprints own the ground around them (sheds do not)
+_MAIN = ("ground_bound", "apartments", "non_residential")
+
+
+def open_ground(
+    buildings: gpd.GeoDataFrame,
+    *,
+    terrain: gpd.GeoDataFrame | None = None,
+    roads: gpd.GeoDataFrame | None = None,
+    water: gpd.GeoDataFrame | None = None,
+    params: DrillingParams | None = None,
+) -> gpd.GeoDataFrame:
+    """Return the open ground of an area: ``surface`` and MultiPolygon geometry.
+
+    Parameters
+    ----------
+    buildings
+        Building footprints (EPSG:28992).
+    terrain
+        BGT terrain polygons (``begroeidterreindeel``, ``onbegroeidterreindeel``); an optional
+        ``surface`` column (e.g. ``"garden"``, ``"paving"``) is kept. Without it the open
+        ground is everything within ``reach_m`` of the buildings that is not a building, a road
+        surface (polygons, or lines drawn 6 m wide) or water.
+    roads, water
+        Used for the fallback only (with terrain, BGT already leaves them out).
+    params
+        :class:`~warmtegis.params.DrillingParams`.
+
+    Examples
+    --------
+    Two 6 x 10 m houses with nothing else: the ground within 15 m of them, less the houses.
+
+    >>> from shapely.geometry import box
+    >>> b = gpd.GeoDataFrame(geometry=[box(0, 0, 6, 10), box(6, 0, 12, 10)], crs=CRS)
+    >>> g = open_ground(b)
+    >>> by_hand = (12 + 30) * (10 + 30) - 4 * 15**2 * (1 - np.pi / 4) - 12 * 10  # m2
+    >>> bool(abs(g.area.sum() - by_hand) / by_hand < 0.005)  # buffer arcs are polygons
+    True
+    """
+    p = params or DrillingParams()
+    if terrain is not None and len(terrain):
+        geoms = shapely.make_valid(terrain.geometry.values)
+        surface = (
+            terrain["surface"].astype(str).to_numpy()
+            if "surface" in terrain
+            else np.full(len(terrain), "open ground")
+        )
+        out = gpd.GeoDataFrame({"surface": surface}, geometry=geoms, crs=terrain.crs)
+        out = out[~out.geometry.is_empty]
+        return out.dissolve("surface", as_index=False)[["surface", "geometry"]]
+    foot = shapely.union_all(buildings.geometry.values)
+    area = shapely.buffer(foot, p.reach_m)
+    blocked = [foot]
+    for layer in (roads, water):
+        if layer is None or not len(layer):
+            continue
+        g = layer.geometry.values
+        lines = shapely.get_type_id(g) <= 2  # points and lines: draw them as surfaces
+        blocked.append(shapely.buffer(g[lines], 3.0))
+        blocked.append(g[~lines])
+    rest = shapely.difference(
+        area, shapely.union_all(np.concatenate([np.atleast_1d(b) for b in blocked]))
+    )
+    return gpd.GeoDataFrame({"surface": ["open ground"]}, geometry=[rest], crs=buildings.crs)
+
+
+def exclusion_zones(
+    buildings: gpd.GeoDataFrame,
+    *,
+    trees: gpd.GeoDataFrame | None = None,
+    sewers: gpd.GeoDataFrame | None = None,
+    water: gpd.GeoDataFrame | None = None,
+    roads: gpd.GeoDataFrame | None = None,
+    params: DrillingParams | None = None,
+) -> gpd.GeoDataFrame:
+    """Return the zones no loop may lie in: ``kind``, ``distance_m`` and the geometry.
+
+    Buildings grown by ``building_clearance_m``; trees by their crown radius (from the tree
+    layer's ``crown_diameter_m``, else its height, else 6 m, as the trench corridors) plus
+    ``tree_clearance_m``; sewers by half their diameter plus ``sewer_clearance_m``; water by
+    ``water_clearance_m``; road polygons by ``road_clearance_m`` (road lines: 3 m plus it).
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> b = gpd.GeoDataFrame(geometry=[box(0, 0, 6, 10)], crs=CRS)
+    >>> z = exclusion_zones(b)
+    >>> z["kind"].tolist(), float(round(z.area.iloc[0], 1))  # 10 x 14 m, rounded corners: 136.57
+    (['building'], 136.5)
+    """
+    p = params or DrillingParams()
+    parts: list[tuple[str, float, np.ndarray]] = []
+    parts.append(
+        ("building", p.building_clearance_m,
+         shapely.buffer(buildings.geometry.values, p.building_clearance_m))
+    )  # fmt: skip
+    if trees is not None and len(trees):
+        from .corridors import obstacle_zones
+
+        corridor = CorridorParams(tree_root_margin_m=p.tree_clearance_m)
+        zones = obstacle_zones(trees=trees, params=corridor)
+        parts.append(("tree", p.tree_clearance_m, zones.geometry.values))
+    if sewers is not None and len(sewers):
+        diam = sewers["diameter_m"].to_numpy(float) if "diameter_m" in sewers else np.nan
+        half = np.where(np.isfinite(diam), diam / 2, 0.0)
+        parts.append(
+            ("sewer", p.sewer_clearance_m,
+             shapely.buffer(sewers.geometry.values, half + p.sewer_clearance_m))
+        )  # fmt: skip
+    if water is not None and len(water):
+        parts.append(
+            ("water", p.water_clearance_m,
+             shapely.buffer(water.geometry.values, p.water_clearance_m))
+        )  # fmt: skip
+    if roads is not None and len(roads):
+        g = roads.geometry.values
+        lines = shapely.get_type_id(g) <= 2
+        grown = np.where(lines, 3.0 + p.road_clearance_m, p.road_clearance_m)
+        parts.append(("road", p.road_clearance_m, shapely.buffer(g, grown)))
+    kinds = np.concatenate([np.full(len(g), k, dtype=object) for k, _, g in parts])
+    dist = np.concatenate([np.full(len(g), d) for _, d, g in parts])
+    geoms = np.concatenate([np.asarray(g, dtype=object) for _, _, g in parts])
+    return gpd.GeoDataFrame({"kind": kinds, "distance_m": dist}, geometry=geoms, crs=buildings.crs)
+
+
+def place_loops(area, n: int, *, min_spacing_m: float, grid_m: float = 1.0) -> np.ndarray:
+    """Place up to `n` loops in `area`, at least `min_spacing_m` apart, as far apart as it allows.
+
+    Candidates are the points of a `grid_m` grid inside `area` (anchored on the area's bounds).
+    One loop goes where the ground is widest (the candidate farthest from the area's edge);
+    two or more start with the two candidates farthest apart and add, one at a time, the
+    candidate farthest from every loop placed so far (greedy max-min distance), as long as that
+    distance is at least `min_spacing_m`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (k, 2), k <= n: the loops that fit.
+
+    Examples
+    --------
+    A 24 x 10 m back-garden strip takes two loops 6 m apart at its far corners:
+
+    >>> from shapely.geometry import box
+    >>> place_loops(box(0, 0, 24, 10), 2, min_spacing_m=6.0).tolist()
+    [[0.0, 0.0], [24.0, 10.0]]
+    >>> len(place_loops(box(0, 0, 4, 4), 2, min_spacing_m=6.0))  # 5.7 m diagonal: one fits
+    1
+    """
+    if n < 1 or area is None or shapely.is_empty(area):
+        return np.zeros((0, 2))
+    x0, y0, x1, y1 = shapely.bounds(area)
+    xs = x0 + np.arange(int(np.floor((x1 - x0) / grid_m)) + 1) * grid_m
+    ys = y0 + np.arange(int(np.floor((y1 - y0) / grid_m)) + 1) * grid_m
+    gx, gy = np.meshgrid(xs, ys)
+    gx, gy = gx.ravel(), gy.ravel()
+    shapely.prepare(area)
+    inside = shapely.intersects_xy(area, gx, gy)
+    cand = np.column_stack([gx[inside], gy[inside]])
+    if not len(cand):
+        return np.zeros((0, 2))
+    if n == 1 or len(cand) == 1:
+        depth = shapely.distance(shapely.boundary(area), shapely.points(cand))
+        return cand[[int(np.argmax(depth))]]
+    hull = _hull_points(cand)
+    d = np.linalg.norm(hull[:, None, :] - hull[None, :, :], axis=2)
+    i, j = np.unravel_index(int(np.argmax(d)), d.shape)
+    if d[i, j] < min_spacing_m:
+        depth = shapely.distance(shapely.boundary(area), shapely.points(cand))
+        return cand[[int(np.argmax(depth))]]
+    chosen = [hull[i], hull[j]]
+    nearest = np.minimum(
+        np.linalg.norm(cand - hull[i], axis=1), np.linalg.norm(cand - hull[j], axis=1)
+    )
+    while len(chosen) < n:
+        k = int(np.argmax(nearest))
+        if nearest[k] < min_spacing_m:
+            break
+        chosen.append(cand[k])
+        nearest = np.minimum(nearest, np.linalg.norm(cand - cand[k], axis=1))
+    return np.asarray(chosen, dtype=float)
+
+
+def _hull_points(points: np.ndarray) -> np.ndarray:
+    """Return the candidates on the convex hull (the farthest pair is among them)."""
+    hull = shapely.convex_hull(shapely.multipoints(points))
+    coords = shapely.get_coordinates(hull)
+    return np.unique(coords, axis=0) if len(coords) else points
+
+
+@dataclass
+class RoomToDrill:
+    """Result of :func:`room_to_drill`.
+
+    Attributes
+    ----------
+    groups : pandas.DataFrame
+        One row per mini net: ``mini_net_id``, ``loops_needed``, ``loops_fit``,
+        ``has_room`` (bool), ``room_reason`` ("" or "no room: 2 of 3 loops fit"),
+        ``ground_m2`` (drillable ground the group may use), ``loops_placed``,
+        ``neighbour_loops`` (other groups' loops counted in its g-function),
+        ``depth_placed_m`` (length per loop sized on the placed positions) and
+        ``drilled_placed_m``.
+    boreholes : geopandas.GeoDataFrame
+        Point layer: ``mini_net_id``, ``depth_m``, ``scenario`` (``"as built"``).
+    drillable : geopandas.GeoDataFrame
+        The open ground minus the exclusion zones (``surface``, MultiPolygon).
+    exclusions : geopandas.GeoDataFrame
+        The exclusion zones (:func:`exclusion_zones`).
+    """
+
+    groups: pd.DataFrame
+    boreholes: gpd.GeoDataFrame
+    drillable: gpd.GeoDataFrame
+    exclusions: gpd.GeoDataFrame
+
+    def summary(self, eligible_dwellings: pd.Series | None = None) -> list[tuple[str, float, str]]:
+        """Return the room figures as ``(key, value, unit)`` rows."""
+        g = self.groups
+        rows: list[tuple[str, float, str]] = [
+            ("mini_nets_with_room", int(g["has_room"].sum()), "count"),
+            ("mini_nets_without_room", int((~g["has_room"]).sum()), "count"),
+            ("mini_net_loops_placed", int(g["loops_placed"].sum()), "count"),
+        ]
+        if eligible_dwellings is not None and len(g):
+            n = eligible_dwellings.reindex(g["mini_net_id"]).to_numpy(float)
+            total = float(np.nansum(n))
+            kept = float(np.nansum(n[g["has_room"].to_numpy(bool)]))
+            rows.append(("mini_net_dwellings_with_room", kept, "count"))
+            rows.append(("mini_net_share_with_room", 100 * kept / total if total else 0.0, "%"))
+        return rows
+
+
+def room_to_drill(
+    mini_nets: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    *,
+    ground: gpd.GeoDataFrame,
+    exclusions: gpd.GeoDataFrame,
+    params: DrillingParams | None = None,
+    borehole_params: BoreholeParams | None = None,
+    full_load_hours: float = FULL_LOAD_HOURS,
+) -> RoomToDrill:
+    """Find each mini net's ground, place its loops there and size the field on those positions.
+
+    Parameters
+    ----------
+    mini_nets
+        The ``mini_nets`` layer: ``mini_net_id``, ``n_dwellings``, ``heat_demand_gj``,
+        ``n_boreholes`` (the loops the line sizing asked for).
+    buildings
+        The ``buildings`` layer: ``building_id``, ``category`` and ``mini_net_id``; a group's
+        ground is the drillable ground whose nearest main building (a dwelling or
+        non-residential building, not a shed) is one of its own, within ``reach_m`` of it.
+    ground, exclusions
+        :func:`open_ground` and :func:`exclusion_zones` of the area.
+    params, borehole_params
+        Distances and placement (:class:`~warmtegis.params.DrillingParams`); ground, loop and
+        spacing (:class:`~warmtegis.params.BoreholeParams`: ``spacing_m`` is the minimum
+        distance between loops).
+    full_load_hours
+        Annual demand / peak load (h), for the peak ground load.
+
+    Returns
+    -------
+    RoomToDrill
+    """
+    p = params or DrillingParams()
+    bp = borehole_params or BoreholeParams()
+    blocked = shapely.union_all(exclusions.geometry.values) if len(exclusions) else None
+    geoms = ground.geometry.values
+    free = shapely.difference(geoms, blocked) if blocked is not None else geoms
+    drillable = gpd.GeoDataFrame(
+        {"surface": ground["surface"].to_numpy()}, geometry=shapely.make_valid(free), crs=ground.crs
+    )
+    drillable = drillable[~drillable.geometry.is_empty].reset_index(drop=True)
+    main = buildings[buildings["category"].isin(_MAIN)] if "category" in buildings else buildings
+    owner = main["mini_net_id"].astype(object).where(main["mini_net_id"].notna(), None).to_numpy()
+    tree = shapely.STRtree(main.geometry.values)
+    all_free = shapely.union_all(drillable.geometry.values) if len(drillable) else None
+    if all_free is not None:
+        shapely.prepare(all_free)
+
+    placed: dict[object, np.ndarray] = {}
+    rows = []
+    for row in mini_nets.itertuples(index=False):
+        gid = row.mini_net_id
+        mine = main.geometry.values[owner == gid]
+        need = int(row.n_boreholes)
+        area = None
+        if all_free is not None and len(mine):
+            reach = shapely.intersection(
+                all_free, shapely.buffer(shapely.union_all(mine), p.reach_m)
+            )
+            area = _own_part(reach, gid, owner, tree, p.grid_m)
+        ground_m2 = float(shapely.area(area)) if area is not None else 0.0
+        spots = place_loops(area, need, min_spacing_m=bp.spacing_m, grid_m=p.grid_m)
+        placed[gid] = spots
+        rows.append((gid, need, len(spots), ground_m2))
+    groups = pd.DataFrame(rows, columns=["mini_net_id", "loops_needed", "loops_fit", "ground_m2"])
+    groups["has_room"] = groups["loops_fit"] >= groups["loops_needed"]
+    groups["room_reason"] = np.where(
+        groups["has_room"],
+        "",
+        "no room: "
+        + groups["loops_fit"].astype(str)
+        + " of "
+        + groups["loops_needed"].astype(str)
+        + " loops fit",
+    )
+    _size_on_positions(groups, mini_nets, placed, p, bp, full_load_hours)
+    points, ids, depths = [], [], []
+    for gid, depth, room in zip(
+        groups["mini_net_id"], groups["depth_placed_m"], groups["has_room"], strict=True
+    ):
+        xy = placed[gid]
+        if room and np.isfinite(depth):
+            points.extend(shapely.points(xy))
+            ids.extend([gid] * len(xy))
+            depths.extend([depth] * len(xy))
+    boreholes = gpd.GeoDataFrame(
+        {"mini_net_id": ids, "depth_m": np.asarray(depths, dtype=float),
+         "scenario": ["as built"] * len(ids)},
+        geometry=gpd.GeoSeries(np.asarray(points, dtype=object), crs=mini_nets.crs or CRS),
+    )  # fmt: skip
+    log(
+        f"room to drill: {int(groups['has_room'].sum())} of {len(groups)} mini nets have room "
+        f"for their loops; {len(boreholes)} loops placed"
+    )
+    return RoomToDrill(groups=groups, boreholes=boreholes, drillable=drillable,
+                       exclusions=exclusions)  # fmt: skip
+
+
+def _own_part(reach, gid, owner: np.ndarray, tree: shapely.STRtree, grid_m: float):
+    """Return the part of `reach` whose nearest main building belongs to group `gid`.
+
+    Evaluated on the candidate grid: the cells whose centre is nearest to one of the group's
+    own buildings, merged back into one (multi)polygon, intersected with `reach`.
+    """
+    if reach is None or shapely.is_empty(reach):
+        return None
+    x0, y0, x1, y1 = shapely.bounds(reach)
+    xs = x0 + (np.arange(max(int(np.ceil((x1 - x0) / grid_m)), 1)) + 0.5) * grid_m
+    ys = y0 + (np.arange(max(int(np.ceil((y1 - y0) / grid_m)), 1)) + 0.5) * grid_m
+    gx, gy = np.meshgrid(xs, ys)
+    pts = shapely.points(gx.ravel(), gy.ravel())
+    nearest = tree.nearest(pts)
+    own = owner[nearest] == gid
+    if not own.any():
+        return None
+    half = grid_m / 2
+    cells = shapely.box(gx.ravel()[own] - half, gy.ravel()[own] - half,
+                        gx.ravel()[own] + half, gy.ravel()[own] + half)  # fmt: skip
+    return shapely.intersection(reach, shapely.union_all(cells))
+
+
+def _size_on_positions(
+    groups: pd.DataFrame,
+    mini_nets: gpd.GeoDataFrame,
+    placed: dict,
+    p: DrillingParams,
+    bp: BoreholeParams,
+    full_load_hours: float,
+) -> None:
+    """Length per loop from the g-function of the placed loops and their neighbours.
+
+    The field of a group is its own loops plus every other group's loop within
+    ``interference_radius_m`` of one of them; the neighbours are taken to draw the same load
+    per loop as the group's own (their ground loads scale with their demand as ours do), so the
+    group's loads are scaled up by (own + neighbours) / own and the field sized as one.
+    """
+    import pygfunction as gt
+
+    demand = dict(zip(mini_nets["mini_net_id"], mini_nets["heat_demand_gj"], strict=True))
+    ids = list(placed)
+    all_xy = np.concatenate([placed[g] for g in ids]) if ids else np.zeros((0, 2))
+    all_id = np.concatenate([[g] * len(placed[g]) for g in ids]) if ids else np.zeros(0)
+    depth_col, nb_col = [], []
+    for gid, room in zip(groups["mini_net_id"], groups["has_room"], strict=True):
+        own = placed[gid]
+        if not room or not len(own):
+            depth_col.append(np.nan)
+            nb_col.append(0)
+            continue
+        d = np.linalg.norm(all_xy[:, None, :] - own[None, :, :], axis=2).min(axis=1)
+        nb = all_xy[(all_id != gid) & (d <= p.interference_radius_m)]
+        xy = np.concatenate([own, nb])
+        monthly, peak = ground_loads(np.array([demand[gid]]), bp, full_load_hours)
+        scale = len(xy) / len(own)
+        field = gt.borefield.Borefield(
+            np.full(len(xy), 100.0), np.full(len(xy), bp.buried_depth_m),
+            np.full(len(xy), bp.borehole_radius_m), xy[:, 0], xy[:, 1],
+        )  # fmt: skip
+        sizing = size_borefield(
+            monthly[0] * scale, np.zeros(12), peak[0] * scale, np.zeros(12),
+            borefield=field, params=bp,
+        )  # fmt: skip
+        depth_col.append(max(sizing.length_m, bp.min_depth_m))
+        nb_col.append(len(nb))
+    pairs = zip(groups["mini_net_id"], groups["has_room"], strict=True)
+    groups["loops_placed"] = [len(placed[g]) if r else 0 for g, r in pairs]
+    groups["neighbour_loops"] = nb_col
+    groups["depth_placed_m"] = depth_col
+    groups["drilled_placed_m"] = groups["depth_placed_m"] * groups["loops_placed"]
+    too_deep = groups["depth_placed_m"] > bp.max_depth_m
+    groups.loc[too_deep, "has_room"] = False
+    groups.loc[too_deep, "room_reason"] = groups.loc[too_deep, "depth_placed_m"].map(
+        lambda v: f"no room: its loops would need {v:.0f} m each (max {bp.max_depth_m:g} m)"
+    )
+    groups.loc[too_deep, "loops_placed"] = 0
+    groups.loc[too_deep, "drilled_placed_m"] = np.nan
