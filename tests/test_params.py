@@ -98,7 +98,7 @@ def test_zlt_study_file_alone_gives_the_zlt_trench_and_prices(tmp_path):
     src = get_path("otterlo/study.toml").read_text()
     study = tmp_path / "zlt.toml"
     text = src.replace("[parameters]", '[parameters]\nnetwork = "ZLT"')
-    for name in ("bgt_pand", "bgt_wegdeel", "riool_benaderd", "bgt_boom"):
+    for name in ("bgt_pand", "bgt_wegdeel", "riool_benaderd", "bgt_boom", "bgt_terrein"):
         text = text.replace(f'"{name}.gpkg"', f'"{get_path("otterlo/" + name + ".gpkg")}"')
     study.write_text(text)
     r = wg.run_study(study)

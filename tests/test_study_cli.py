@@ -17,7 +17,13 @@ from warmtegis import ConfigError, read_study, run_study
 from warmtegis.cli import main
 from warmtegis.datasets import data_dir
 
-OTTERLO = ("bgt_pand.gpkg", "bgt_wegdeel.gpkg", "riool_benaderd.gpkg", "bgt_boom.gpkg")
+OTTERLO = (
+    "bgt_pand.gpkg",
+    "bgt_wegdeel.gpkg",
+    "riool_benaderd.gpkg",
+    "bgt_boom.gpkg",
+    "bgt_terrein.gpkg",
+)
 
 
 @pytest.fixture
@@ -31,7 +37,7 @@ def study_dir(tmp_path):
 def test_demo_study_reads(study_dir):
     study = read_study(study_dir / "study.toml")
     assert study.name == "otterlo"
-    assert set(study.inputs) == {"buildings", "roads", "sewers", "trees"}
+    assert set(study.inputs) == {"buildings", "roads", "sewers", "trees", "terrain"}
     assert study.inputs["roads"].layer == "wegdeel"
     assert study.source == (181200.0, 457300.0)
 

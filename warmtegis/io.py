@@ -86,6 +86,7 @@ LAYER_GEOMETRY_TYPES: Mapping[str, str] = {
     "pipes": "LineString",
     "input_sewers": "MultiLineString",
     "input_trees": "Point",
+    "boreholes": "Point",
 }
 
 

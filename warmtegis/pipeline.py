@@ -25,6 +25,7 @@ from ._log import collect_warnings, log
 from ._plausible import check_overlap
 from .buildings import BuildingStock, enrich_buildings
 from .corridors import Corridors, analyse_corridors, corridors_layers
+from .drilling import RoomToDrill
 from .io import (
     read_buildings,
     read_layer,
@@ -50,7 +51,7 @@ __all__ = [
 ]
 
 #: The stages in the order :func:`run_stages` runs them.
-STAGES = ("load", "buildings", "corridors", "mini nets", "routing and costs")
+STAGES = ("load", "buildings", "corridors", "mini nets", "room to drill", "routing and costs")
 
 T = TypeVar("T")
 
@@ -64,6 +65,7 @@ class Inputs:
     sewers: gpd.GeoDataFrame | None = None
     trees: gpd.GeoDataFrame | None = None
     barriers: gpd.GeoDataFrame | None = None
+    terrain: gpd.GeoDataFrame | None = None
 
 
 @dataclass
@@ -76,8 +78,9 @@ class StageResults:
         The inputs the stages ran on.
     parameters : Parameters
         The effective parameters.
-    buildings, corridors, mini_nets, network
-        The stages' typed results (None for a stage that did not run).
+    buildings, corridors, mini_nets, drilling, network
+        The stages' typed results (None for a stage that did not run); ``drilling`` is the
+        room-to-drill stage (:class:`~warmtegis.drilling.RoomToDrill`).
     layers : dict
         Output layer name -> GeoDataFrame, in the order they are written.
     summary : pandas.DataFrame
@@ -98,6 +101,7 @@ class StageResults:
     buildings: BuildingStock | None = None
     corridors: Corridors | None = None
     mini_nets: MiniNets | None = None
+    drilling: RoomToDrill | None = None
     network: Network | None = None
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
@@ -114,6 +118,9 @@ class StageResults:
             rows += self.mini_nets.summary()  # with the buildings stage's counts
         elif self.buildings is not None:
             rows += self.buildings.summary()
+        if self.drilling is not None and self.mini_nets is not None:
+            sizes = self.mini_nets.mini_nets.set_index("mini_net_id")["n_dwellings"]
+            rows += self.drilling.summary(sizes)
         if self.network is not None:
             rows += self.network.summary()
         rows.append(("warnings", len(self.warnings), "count"))
@@ -178,7 +185,19 @@ def load_inputs(study: Study) -> Inputs:
             what="barriers (water, railways)",
             **spec["barriers"].options,
         )
-    return Inputs(buildings=buildings, roads=roads, sewers=sewers, trees=trees, barriers=barriers)
+    terrain = None
+    if "terrain" in spec:
+        from .drilling import read_terrain
+
+        terrain = read_terrain(spec["terrain"].path, **opts("terrain"))
+    return Inputs(
+        buildings=buildings,
+        roads=roads,
+        sewers=sewers,
+        trees=trees,
+        barriers=barriers,
+        terrain=terrain,
+    )
 
 
 def _empty(gdf: gpd.GeoDataFrame | None) -> bool:
@@ -257,6 +276,7 @@ def run_stages(
                 "sewers": inputs.sewers,
                 "trees": inputs.trees,
                 "barriers": inputs.barriers,
+                "terrain": inputs.terrain,
             },
         )
     out = StageResults(inputs=inputs, parameters=p)
@@ -326,6 +346,9 @@ def _run_stages(
                     cost_params=p.costs,
                 ),
             )
+        if out.mini_nets is not None and len(out.mini_nets.mini_nets):
+            nets = out.mini_nets
+            out.drilling = stage("room to drill", lambda: _room_to_drill(inputs, nets, p))
         if route and out.corridors is not None and out.mini_nets is not None:
             segments, buildings = out.corridors.road_segments, out.mini_nets.buildings
             out.network = stage(
@@ -349,7 +372,14 @@ def _run_stages(
                 connected=buildings["building_id"].map(connected).fillna(False).astype(bool)
             )
         out.layers["buildings"] = buildings
-        out.layers["mini_nets"] = out.mini_nets.mini_nets
+        nets = out.mini_nets.mini_nets
+        if out.drilling is not None:
+            room = out.drilling.groups.drop(columns=["loops_needed"]).set_index("mini_net_id")
+            nets = nets.join(room, on="mini_net_id")
+            nets["eligible"] = nets["has_room"]
+        out.layers["mini_nets"] = nets
+        if out.drilling is not None:
+            out.layers["boreholes"] = out.drilling.boreholes
     if out.network is not None:
         out.layers["pipes"] = out.network.pipes
     log(
@@ -357,6 +387,33 @@ def _run_stages(
         + ", ".join(f"{k} {v:.1f} s" for k, v in out.timings.items())
         + f"; {len(out.layers)} layers"
         + (f"; {len(out.notes)} stage(s) skipped" if out.notes else "")
+    )
+
+
+def _room_to_drill(inputs: Inputs, nets: MiniNets, p: Parameters) -> RoomToDrill:
+    """Run the room-to-drill stage: open ground, exclusions, placed and sized loops per group."""
+    from .drilling import exclusion_zones, open_ground, room_to_drill
+
+    b = inputs.buildings
+    roads = None if _empty(inputs.roads) else inputs.roads
+    water = None if _empty(inputs.barriers) else inputs.barriers
+    ground = open_ground(b, terrain=inputs.terrain, roads=roads, water=water, params=p.drilling)
+    zones = exclusion_zones(
+        b,
+        trees=None if _empty(inputs.trees) else inputs.trees,
+        sewers=None if _empty(inputs.sewers) else inputs.sewers,
+        water=water,
+        roads=roads,
+        params=p.drilling,
+    )
+    return room_to_drill(
+        nets.mini_nets,
+        nets.buildings,
+        ground=ground,
+        exclusions=zones,
+        params=p.drilling,
+        borehole_params=p.boreholes,
+        full_load_hours=p.demand.full_load_hours,
     )
 
 

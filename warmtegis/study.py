@@ -31,6 +31,8 @@ INPUT_OPTIONS: dict[str, tuple[str, ...]] = {
     ),
     # water (BGT waterdeel), railways, ...: crossing them costs a drilling (routing)
     "barriers": ("columns",),
+    # open ground where mini nets may drill (BGT begroeid/onbegroeid terreindeel)
+    "terrain": ("columns",),
 }
 _REQUIRED_INPUTS = ("buildings", "roads")
 _TOP_KEYS = ("study", "inputs", "source", "parameters")
@@ -56,7 +58,8 @@ class Study:
     path : pathlib.Path
         The study file.
     inputs : dict
-        Input name (``buildings``, ``roads``, ``sewers``, ``trees``, ``barriers``) ->
+        Input name (``buildings``, ``roads``, ``sewers``, ``trees``, ``barriers``,
+        ``terrain``, ``verblijfsobjecten``) ->
         :class:`InputSpec`.
     source : tuple of float or None
         Heat source (x, y) in EPSG:28992, or None.
