@@ -85,7 +85,7 @@ def open_ground(
     water: gpd.GeoDataFrame | None = None,
     params: DrillingParams | None = None,
 ) -> gpd.GeoDataFrame:
-    """Return the open ground of an area: ``surface`` and MultiPolygon geometry.
+    """Return the open ground of an area: ``surface`` and polygon geometry.
 
     Parameters
     ----------
@@ -121,8 +121,7 @@ def open_ground(
             else np.full(len(terrain), "open ground")
         )
         out = gpd.GeoDataFrame({"surface": surface}, geometry=geoms, crs=terrain.crs)
-        out = out[~out.geometry.is_empty]
-        return out.dissolve("surface", as_index=False)[["surface", "geometry"]]
+        return out[~out.geometry.is_empty].reset_index(drop=True)  # small BGT polygons: kept
     foot = shapely.union_all(buildings.geometry.values)
     area = shapely.buffer(foot, p.reach_m)
     blocked = [foot]
@@ -359,17 +358,17 @@ def room_to_drill(
     """
     p = params or DrillingParams()
     bp = borehole_params or BoreholeParams()
-    blocked = shapely.union_all(exclusions.geometry.values) if len(exclusions) else None
-    geoms = ground.geometry.values
-    free = shapely.difference(geoms, blocked) if blocked is not None else geoms
-    drillable = gpd.GeoDataFrame(
-        {"surface": ground["surface"].to_numpy()}, geometry=shapely.make_valid(free), crs=ground.crs
+    surface, pieces = _tiles(
+        np.asarray(ground.geometry.values), _TILE_M, ground["surface"].to_numpy()
     )
-    drillable = drillable[~drillable.geometry.is_empty].reset_index(drop=True)
+    pieces = _subtract(pieces, np.asarray(exclusions.geometry.values))
+    keep = ~shapely.is_empty(pieces)
+    surface, pieces = surface[keep], pieces[keep]
+    drillable = gpd.GeoDataFrame({"surface": surface}, geometry=pieces, crs=ground.crs)
+    drillable = drillable.dissolve("surface", as_index=False)[["surface", "geometry"]]
     main = buildings[buildings["category"].isin(_MAIN)] if "category" in buildings else buildings
     owner = main["mini_net_id"].astype(object).where(main["mini_net_id"].notna(), None).to_numpy()
     tree = shapely.STRtree(main.geometry.values)
-    pieces = _tiles(drillable.geometry.values, _TILE_M)
     index = shapely.STRtree(pieces)
 
     placed: dict[object, np.ndarray] = {}
@@ -433,19 +432,38 @@ def room_to_drill(
 _TILE_M = 50.0  # the drillable ground is cut into tiles so each group intersects a few
 
 
-def _tiles(geoms: np.ndarray, size: float) -> np.ndarray:
-    """Cut polygons into the pieces inside `size` x `size` tiles (empty pieces dropped)."""
+def _tiles(
+    geoms: np.ndarray, size: float, labels: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cut polygons into their pieces inside `size` x `size` tiles: (labels, pieces)."""
+    labels = np.zeros(len(geoms), dtype=object) if labels is None else np.asarray(labels)
     if not len(geoms):
-        return np.zeros(0, dtype=object)
+        return labels[:0], np.zeros(0, dtype=object)
     x0, y0, x1, y1 = shapely.total_bounds(geoms)
     xs = np.arange(np.floor(x0 / size) * size, x1 + size, size)
     ys = np.arange(np.floor(y0 / size) * size, y1 + size, size)
     gx, gy = np.meshgrid(xs[:-1], ys[:-1])
     tiles = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + size, gy.ravel() + size)
-    tree = shapely.STRtree(tiles)
-    gi, ti = tree.query(geoms, predicate="intersects")
-    parts = shapely.intersection(geoms[gi], tiles[ti])
-    return parts[~shapely.is_empty(parts)]
+    gi, ti = shapely.STRtree(tiles).query(geoms, predicate="intersects")
+    parts = shapely.make_valid(shapely.intersection(geoms[gi], tiles[ti]))
+    keep = ~shapely.is_empty(parts)
+    return labels[gi][keep], parts[keep]
+
+
+def _subtract(pieces: np.ndarray, zones: np.ndarray) -> np.ndarray:
+    """Each piece minus the union of the zones that touch it (local unions, not one big one)."""
+    if not len(zones) or not len(pieces):
+        return pieces
+    pi, zi = shapely.STRtree(zones).query(pieces, predicate="intersects")
+    out = pieces.copy()
+    order = np.argsort(pi, kind="stable")
+    pi, zi = pi[order], zi[order]
+    starts = np.flatnonzero(np.r_[True, pi[1:] != pi[:-1]])
+    ends = np.r_[starts[1:], len(pi)]
+    for s, e in zip(starts, ends, strict=True):
+        k = pi[s]
+        out[k] = shapely.difference(pieces[k], shapely.union_all(zones[zi[s:e]]))
+    return shapely.make_valid(out)
 
 
 def _own_area(area, own: Callable[[np.ndarray], np.ndarray], grid_m: float) -> float:
