@@ -236,6 +236,7 @@ def run_area(item: AreaInputs, parameters: Parameters | None = None) -> dict[str
         parameters,
         item.source,
         route=item.source is not None,
+        drill=False,  # room to drill is not part of batch runs yet (no terrain per area)
         tolerate=True,
         name=f"area {item.area_id}",
     )

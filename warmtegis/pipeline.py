@@ -233,6 +233,7 @@ def run_stages(
     source: tuple[float, float] | None = None,
     *,
     route: bool = True,
+    drill: bool = True,
     tolerate: bool = False,
     name: str = "study",
 ) -> StageResults:
@@ -248,6 +249,8 @@ def run_stages(
         Heat source (x, y) in EPSG:28992 for routing; the default source when None.
     route
         Route the collective network (needs roads).
+    drill
+        Run the room-to-drill stage for the mini nets (:mod:`warmtegis.drilling`).
     tolerate
         Turn a stage's :class:`~warmtegis.InputError` into a note in ``notes`` and skip the
         stages that need it, instead of raising (batch mode: one bad area does not stop the
@@ -281,7 +284,9 @@ def run_stages(
         )
     out = StageResults(inputs=inputs, parameters=p)
     with collect_warnings(out.warnings):
-        _run_stages(out, inputs, p, source, route=route, tolerate=tolerate, name=name)
+        _run_stages(
+            out, inputs, p, source, route=route, drill=drill, tolerate=tolerate, name=name
+        )
     return out
 
 
@@ -292,6 +297,7 @@ def _run_stages(
     source: tuple[float, float] | None,
     *,
     route: bool,
+    drill: bool,
     tolerate: bool,
     name: str,
 ) -> None:
@@ -346,7 +352,7 @@ def _run_stages(
                     cost_params=p.costs,
                 ),
             )
-        if out.mini_nets is not None and len(out.mini_nets.mini_nets):
+        if drill and out.mini_nets is not None and len(out.mini_nets.mini_nets):
             nets = out.mini_nets
             out.drilling = stage("room to drill", lambda: _room_to_drill(inputs, nets, p))
         if route and out.corridors is not None and out.mini_nets is not None:
