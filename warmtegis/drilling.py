@@ -591,7 +591,8 @@ def _size_on_positions(
     interpolation in the layout's capacity table (:func:`_layout_capacity`).
     """
     demand = dict(zip(mini_nets["mini_net_id"], mini_nets["heat_demand_gj"], strict=True))
-    ids = list(placed)
+    # the loops that will be drilled: a group without room drills none
+    ids = [g for g, r in zip(groups["mini_net_id"], groups["has_room"], strict=True) if r]
     all_xy = np.concatenate([placed[g] for g in ids]) if ids else np.zeros((0, 2))
     all_id = np.concatenate([[g] * len(placed[g]) for g in ids]) if ids else np.zeros(0)
     depth_col, nb_col = [], []
