@@ -213,3 +213,23 @@ def test_otterlo_every_loop_in_open_ground_clear_and_spaced(otterlo):
     placed = res.groups[res.groups["has_room"]]
     assert np.isfinite(placed["depth_placed_m"]).all()
     assert (placed["depth_placed_m"] <= BoreholeParams().max_depth_m).all()
+
+
+def test_stage_functions_reproject_and_refuse_naive_frames():
+    """Stage entries as everywhere: WGS84 is reprojected (same result), no CRS is refused."""
+    from shapely import affinity
+
+    from warmtegis import InputError
+
+    houses, gardens = _row(4, 5.0)
+    shift = {"xoff": 155_000.0, "yoff": 463_000.0}  # Amersfoort, so the data lie in NL
+    houses = [affinity.translate(h, **shift) for h in houses]
+    gardens = [affinity.translate(g, **shift) for g in gardens]
+    # 4 loops (the 5th needs the strip's full 24.000 m, which a WGS84 round trip may shave)
+    b, m, t = _case({"a": (houses, 4)}, gardens)
+    rd = _room(b, m, t).groups.set_index("mini_net_id")
+    wgs = _room(b.to_crs(4326), m.to_crs(4326), t.to_crs(4326)).groups.set_index("mini_net_id")
+    assert wgs.loc["a", "loops_fit"] == rd.loc["a", "loops_fit"] == 4
+    assert wgs.loc["a", "ground_m2"] == pytest.approx(rd.loc["a", "ground_m2"], rel=0.02)
+    with pytest.raises(InputError, match="no coordinate reference system"):
+        open_ground(b.set_crs(None, allow_override=True), terrain=t)

@@ -30,6 +30,7 @@ import pandas as pd
 import shapely
 
 from ._log import log
+from ._validate import check_frame
 from .boreholes import ground_loads
 from .params import BoreholeParams, CorridorParams, DrillingParams
 from .units import FULL_LOAD_HOURS
@@ -50,6 +51,11 @@ CRS = "EPSG:28992"
 TERRAIN_SURFACES = {"begroeidterreindeel": "garden", "onbegroeidterreindeel": "paving"}
 # building categories whose footprints own the ground around them (sheds do not)
 _MAIN = ("ground_bound", "apartments", "non_residential")
+
+
+def _checked(frame, what: str, geometry_types=None):
+    """Return `frame` checked and in EPSG:28992, or None."""
+    return None if frame is None else check_frame(frame, what=what, geometry_types=geometry_types)
 
 
 def read_terrain(path, layer: str | None = None, **options) -> gpd.GeoDataFrame:
@@ -113,6 +119,10 @@ def open_ground(
     True
     """
     p = params or DrillingParams()
+    buildings = check_frame(buildings, what="buildings")
+    roads = _checked(roads, "roads")
+    water = _checked(water, "water")
+    terrain = _checked(terrain, "terrain (open ground)", ("Polygon", "MultiPolygon"))
     if terrain is not None and len(terrain):
         geoms = shapely.make_valid(terrain.geometry.values)
         surface = (
@@ -163,6 +173,9 @@ def exclusion_zones(
     (['building'], 136.5)
     """
     p = params or DrillingParams()
+    buildings = check_frame(buildings, what="buildings")
+    trees, sewers = _checked(trees, "trees"), _checked(sewers, "sewers")
+    water, roads = _checked(water, "water"), _checked(roads, "roads")
     parts: list[tuple[str, float, np.ndarray]] = []
     parts.append(
         ("building", p.building_clearance_m,
@@ -358,6 +371,12 @@ def room_to_drill(
     """
     p = params or DrillingParams()
     bp = borehole_params or BoreholeParams()
+    mini_nets = check_frame(
+        mini_nets, what="mini nets", columns=("mini_net_id", "heat_demand_gj", "n_boreholes")
+    )
+    buildings = check_frame(buildings, what="buildings", columns=("mini_net_id",))
+    ground = check_frame(ground, what="open ground", columns=("surface",))
+    exclusions = check_frame(exclusions, what="exclusion zones")
     surface, pieces = _tiles(
         np.asarray(ground.geometry.values), _TILE_M, ground["surface"].to_numpy()
     )

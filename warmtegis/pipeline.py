@@ -400,7 +400,7 @@ def _room_to_drill(inputs: Inputs, nets: MiniNets, p: Parameters) -> RoomToDrill
     """Run the room-to-drill stage: open ground, exclusions, placed and sized loops per group."""
     from .drilling import exclusion_zones, open_ground, room_to_drill
 
-    b = inputs.buildings
+    b = nets.buildings  # checked and in EPSG:28992 by the buildings stage
     roads = None if _empty(inputs.roads) else inputs.roads
     water = None if _empty(inputs.barriers) else inputs.barriers
     ground = open_ground(b, terrain=inputs.terrain, roads=roads, water=water, params=p.drilling)
