@@ -7,6 +7,14 @@ from shapely.geometry import LineString, Point, Polygon
 from warmtegis.datasets import get_path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _gfunction_cache(tmp_path_factory):
+    """Keep the tests' g-function disk cache out of the user's home folder."""
+    import os
+
+    os.environ.setdefault("WARMTEGIS_CACHE_DIR", str(tmp_path_factory.mktemp("gcache")))
+
+
 @pytest.fixture(scope="session")
 def otterlo():
     """The demo study run once per test session (a StudyResult; do not modify it)."""

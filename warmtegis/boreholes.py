@@ -273,11 +273,36 @@ def ground_loads(
     return monthly, peak
 
 
-@lru_cache(maxsize=64)
+def _unit_table_key(
+    n_loops: int, params: BoreholeParams, grid: tuple[float, ...], full_load_hours: float
+) -> str:
+    """Return the cache key of a line's table (:mod:`warmtegis._gcache`)."""
+    from ._gcache import table_key
+
+    return table_key("line", n_loops, repr(params), tuple(grid), float(full_load_hours))
+
+
+@lru_cache(maxsize=256)
 def _unit_table(
     n_loops: int, params: BoreholeParams, grid: tuple[float, ...], full_load_hours: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Lowest temperature term per grid length for 1 kWh of annual ground extraction."""
+    """Lowest temperature term per grid length for 1 kWh of annual ground extraction.
+
+    Computed once: shipped for the default parameters, else cached on disk
+    (:mod:`warmtegis._gcache`).
+    """
+    from ._gcache import cached_table
+
+    key = _unit_table_key(n_loops, params, grid, full_load_hours)
+    return cached_table(
+        key, lambda: _unit_table_uncached(n_loops, params, grid, full_load_hours)
+    )
+
+
+def _unit_table_uncached(
+    n_loops: int, params: BoreholeParams, grid: tuple[float, ...], full_load_hours: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Compute :func:`_unit_table` with pygfunction."""
     monthly, peak = ground_loads(np.array([1.0]), params, full_load_hours)
     scale = monthly.sum()  # loads per kWh of annual ground extraction
     monthly, peak = monthly / scale, peak / scale
