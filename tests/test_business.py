@@ -31,13 +31,7 @@ DISC = 1.04 ** -np.arange(3)  # required return 4 %
 def _three_years(**more):
     """A three-year term 2030-2032: everything built in 2030, the connection made in 2031."""
     over = {
-        "business_case": {"start_year": 2030, "term_years": 3},
-        "phasing": {
-            "pipes": {"first_year": 2030, "shares": [1.0]},
-            "plant": {"first_year": 2030, "shares": [1.0]},
-            "substations": {"first_year": 2030, "shares": [1.0]},
-            "connections": {"first_year": 2031, "shares": [1.0]},
-        },
+        **_overrides_three_years(),
         "networks": {"MT": {"plant_eur": 0, "substations_eur": 0}},
     }
     for key, value in more.items():
@@ -164,7 +158,7 @@ def test_central_heat_pump_lines_by_hand():
 
 def test_losses_as_a_share_are_the_study_variant():
     params = load_cost_params(
-        {"variant": "study_losses", **{k: v for k, v in _overrides_three_years().items()}}
+        {"variant": "study_losses", **_overrides_three_years()}
     )
     bc = business_case({}, {"grondgebonden": 1}, "MT", params=params)
     sold = bc.cash_flows["heat_sold_gj"].to_numpy()

@@ -40,6 +40,7 @@ from .costs import (
     CostParams,
     NetworkCostParams,
     _check_counts,
+    _flatten_overrides,
     _network,
     cost_variants,
     load_cost_params,
@@ -427,7 +428,7 @@ class _Lines:
 
 
 def _asset_amounts(
-    case: _Case, counts: Mapping[str, float], net: NetworkCostParams, capex: pd.DataFrame
+    counts: Mapping[str, float], net: NetworkCostParams, capex: pd.DataFrame
 ) -> dict[str, float]:
     """Investment per asset class in start-year prices (before the central heat pump)."""
     by_item: dict[str, float] = {}
@@ -495,7 +496,7 @@ def _compute(case: _Case, lv: _Levers) -> BusinessCase:
     )  # a year with every connection made, before the autonomous reduction
 
     # --- assets ------------------------------------------------------------------------------
-    amounts = _asset_amounts(case, counts, net, capex)
+    amounts = _asset_amounts(counts, net, capex)
     if hs.central_heat_pump:
         peak_kw = fed_full * KWH_PER_GJ / case.full_load_hours
         capacity = hs.capacity_share_of_peak * peak_kw
@@ -842,20 +843,20 @@ def waterfall(
         ``ort_per_dwelling_eur``.
     """
     legacy: dict[str, Any] = {}
-    _flat(cost_variants()["legacy"]["overrides"], "", legacy)
+    _flatten_overrides(cost_variants()["legacy"]["overrides"], "", legacy)
     covered = [
         k for k in legacy if not any(k.startswith(p) for _, ps in WATERFALL_STEPS for p in ps)
     ]
     if covered:
         raise ValueError(f"waterfall steps do not cover {covered}")
     user: dict[str, Any] = {}
-    _flat(overrides or {}, "", user)
+    _flatten_overrides(overrides or {}, "", user)
     rows = []
     remaining = dict(legacy)
     steps = [("earlier model (legacy variant)", ()), *WATERFALL_STEPS]
     for label, prefixes in steps:
         remaining = {k: v for k, v in remaining.items() if not k.startswith(prefixes or ("\0",))}
-        params = load_cost_params(_nest({**remaining, **user}))
+        params = load_cost_params({**remaining, **user})  # dotted keys are read as they are
         bc = business_case(pipe_lengths_m, connections, network, params=params, **kwargs)
         rows.append((label, bc.ort_eur, bc.ort_per_connection_eur, bc.ort_per_dwelling_eur))
     table = pd.DataFrame(
@@ -874,22 +875,3 @@ def waterfall(
         ["step", "ort_eur", "ort_per_connection_eur", "change_per_connection_eur",
          "ort_per_dwelling_eur"]
     ]  # fmt: skip
-
-
-def _flat(node: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None:
-    for key, value in node.items():
-        if isinstance(value, Mapping):
-            _flat(value, f"{prefix}{key}.", out)
-        else:
-            out[f"{prefix}{key}"] = value
-
-
-def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in flat.items():
-        node = out
-        *path, last = key.split(".")
-        for part in path:
-            node = node.setdefault(part, {})
-        node[last] = value
-    return out
