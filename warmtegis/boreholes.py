@@ -20,7 +20,7 @@ with a group's annual demand, so one table per layout sizes thousands of groups 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -38,6 +38,7 @@ __all__ = [
     "line_field",
     "size_borefield",
     "size_mini_nets",
+    "unit_terms",
 ]
 
 _EXACT_LOOPS = 8  # lines of more loops are extrapolated from 7 and 8 (see _depth_for)
@@ -303,19 +304,44 @@ def _unit_table_uncached(
     n_loops: int, params: BoreholeParams, grid: tuple[float, ...], full_load_hours: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Compute :func:`_unit_table` with pygfunction."""
+    alpha = params.ground_conductivity_w_mk / params.ground_heat_capacity_j_m3k
+    return unit_terms(
+        lambda h, times: _gfunction(line_field(n_loops, h, params), alpha, times),
+        params,
+        grid,
+        full_load_hours,
+    )
+
+
+def unit_terms(
+    gfunction: Callable[[float, np.ndarray], np.ndarray],
+    params: BoreholeParams,
+    grid: Sequence[float],
+    full_load_hours: float = FULL_LOAD_HOURS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lowest temperature term (K·m) per loop length for 1 kWh of annual ground extraction.
+
+    `gfunction(length_m, times)` gives a field's g-values at the peak duration and every month
+    end (:func:`_times`); the loads are :func:`ground_loads` scaled to 1 kWh a year. Because
+    the loads scale linearly, a field of n loops of length H takes an annual extraction E as
+    long as ``E × unit(H) / (n H)`` stays within the allowed temperature drop.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The lengths of `grid` and ``unit`` at each.
+    """
     monthly, peak = ground_loads(np.array([1.0]), params, full_load_hours)
     scale = monthly.sum()  # loads per kWh of annual ground extraction
     monthly, peak = monthly / scale, peak / scale
     years = params.simulation_years
     none = np.zeros(12)
     monthly_w, pex, _ = _load_series(monthly[0], none, peak[0], none, years)
-    alpha = params.ground_conductivity_w_mk / params.ground_heat_capacity_j_m3k
     times = _times(years, params.peak_duration_hours)
     lows = []
     for h in grid:
-        g = _gfunction(line_field(n_loops, h, params), alpha, times)
         low, _ = _temperature_terms(
-            g,
+            gfunction(h, times),
             monthly_w,
             pex,
             np.zeros_like(pex),
@@ -323,7 +349,7 @@ def _unit_table_uncached(
             params.borehole_resistance_mk_w,
         )
         lows.append(-low.min())
-    return np.asarray(grid), np.asarray(lows)
+    return np.asarray(grid, dtype=float), np.asarray(lows)
 
 
 def _depth_for(

@@ -246,14 +246,7 @@ def place_loops(
     """
     if n < 1 or area is None or shapely.is_empty(area):
         return np.zeros((0, 2))
-    x0, y0, x1, y1 = shapely.bounds(area)
-    xs = x0 + np.arange(int(np.floor((x1 - x0) / grid_m)) + 1) * grid_m
-    ys = y0 + np.arange(int(np.floor((y1 - y0) / grid_m)) + 1) * grid_m
-    gx, gy = np.meshgrid(xs, ys)
-    gx, gy = gx.ravel(), gy.ravel()
-    shapely.prepare(area)
-    inside = shapely.intersects_xy(area, gx, gy)
-    cand = np.column_stack([gx[inside], gy[inside]])
+    cand = _grid_points(area, grid_m, centred=False)
     if keep is not None and len(cand):
         cand = cand[keep(cand)]
     if taken is not None and len(taken) and len(cand):
@@ -489,14 +482,28 @@ def _own_area(area, own: Callable[[np.ndarray], np.ndarray], grid_m: float) -> f
     """Area (m2) of the part of `area` that is the group's own, counted on the grid cells."""
     if area is None or shapely.is_empty(area):
         return 0.0
-    x0, y0, x1, y1 = shapely.bounds(area)
-    xs = x0 + (np.arange(max(int(np.ceil((x1 - x0) / grid_m)), 1)) + 0.5) * grid_m
-    ys = y0 + (np.arange(max(int(np.ceil((y1 - y0) / grid_m)), 1)) + 0.5) * grid_m
-    gx, gy = np.meshgrid(xs, ys)
-    shapely.prepare(area)
-    inside = shapely.intersects_xy(area, gx.ravel(), gy.ravel())
-    cells = np.column_stack([gx.ravel()[inside], gy.ravel()[inside]])
+    cells = _grid_points(area, grid_m, centred=True)
     return float(own(cells).sum()) * grid_m**2 if len(cells) else 0.0
+
+
+def _grid_points(area, grid_m: float, *, centred: bool) -> np.ndarray:
+    """Return the points of a `grid_m` grid on `area`'s bounds that lie in `area`: (k, 2).
+
+    ``centred=False``: the grid lines from the lower-left corner (corners and edges included,
+    the candidate positions of loops); ``centred=True``: the centres of the grid's cells (each
+    stands for grid_m² of area).
+    """
+    x0, y0, x1, y1 = shapely.bounds(area)
+    if centred:
+        xs = x0 + (np.arange(max(int(np.ceil((x1 - x0) / grid_m)), 1)) + 0.5) * grid_m
+        ys = y0 + (np.arange(max(int(np.ceil((y1 - y0) / grid_m)), 1)) + 0.5) * grid_m
+    else:
+        xs = x0 + np.arange(int(np.floor((x1 - x0) / grid_m)) + 1) * grid_m
+        ys = y0 + np.arange(int(np.floor((y1 - y0) / grid_m)) + 1) * grid_m
+    gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
+    shapely.prepare(area)
+    inside = shapely.intersects_xy(area, gx, gy)
+    return np.column_stack([gx[inside], gy[inside]])
 
 
 #: Loop lengths (m) the g-function of a placed layout is computed at; lengths between are
@@ -568,23 +575,14 @@ def _layout_capacity(
     (:func:`~warmtegis.boreholes.ground_loads`); the loads scale linearly, so the layout takes
     ``allowed × n H / unit(H)``. Cached per layout key and parameters.
     """
-    from .boreholes import _load_series, _temperature_terms, _times
+    from .boreholes import unit_terms
 
     key = (_layout_key(xy), bp, full_load_hours)
     if key in _LAYOUTS:
         return _LAYOUTS[key]
-    monthly, peak = ground_loads(np.array([1.0]), bp, full_load_hours)
-    scale = monthly.sum()
-    none = np.zeros(12)
-    monthly_w, pex, _ = _load_series(monthly[0] / scale, none, peak[0] / scale, none,
-                                     bp.simulation_years)  # fmt: skip
-    times = _times(bp.simulation_years, bp.peak_duration_hours)
-    k, rb = bp.ground_conductivity_w_mk, bp.borehole_resistance_mk_w
-    units = []
-    for h in _GRID:
-        g = layout_gfunction(xy, h, times, bp)
-        low, _ = _temperature_terms(g, monthly_w, pex, np.zeros_like(pex), k, rb)
-        units.append(-low.min())
+    _, units = unit_terms(
+        lambda h, times: layout_gfunction(xy, h, times, bp), bp, _GRID, full_load_hours
+    )
     n = len(xy)
     lengths = np.asarray(_GRID)
     allowed = bp.ground_temperature_c - bp.min_fluid_temperature_c
