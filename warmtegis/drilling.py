@@ -49,6 +49,9 @@ __all__ = [
 CRS = "EPSG:28992"
 #: BGT terrain layers that are open ground a rig can stand on, and the surface each stands for.
 TERRAIN_SURFACES = {"begroeidterreindeel": "garden", "onbegroeidterreindeel": "paving"}
+# roads or water given as lines (NWB, OSM) are drawn 6 m wide: a municipal street's width in
+# the corridor stage's defaults (road_width_by_type "G")
+_LINE_HALF_WIDTH_M = 3.0
 # building categories whose footprints own the ground around them (sheds do not)
 _MAIN = ("ground_bound", "apartments", "non_residential")
 
@@ -140,7 +143,7 @@ def open_ground(
             continue
         g = layer.geometry.values
         lines = shapely.get_type_id(g) <= 2  # points and lines: draw them as surfaces
-        blocked.append(shapely.buffer(g[lines], 3.0))
+        blocked.append(shapely.buffer(g[lines], _LINE_HALF_WIDTH_M))
         blocked.append(g[~lines])
     rest = shapely.difference(
         area, shapely.union_all(np.concatenate([np.atleast_1d(b) for b in blocked]))
@@ -202,7 +205,7 @@ def exclusion_zones(
     if roads is not None and len(roads):
         g = roads.geometry.values
         lines = shapely.get_type_id(g) <= 2
-        grown = np.where(lines, 3.0 + p.road_clearance_m, p.road_clearance_m)
+        grown = np.where(lines, _LINE_HALF_WIDTH_M + p.road_clearance_m, p.road_clearance_m)
         parts.append(("road", p.road_clearance_m, shapely.buffer(g, grown)))
     kinds = np.concatenate([np.full(len(g), k, dtype=object) for k, _, g in parts])
     dist = np.concatenate([np.full(len(g), d) for _, d, g in parts])
