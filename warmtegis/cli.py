@@ -176,6 +176,36 @@ def run(study: Path, out: Path, map_path: Path | None, map_assets: Path | None) 
 
 
 @main.command()
+@click.argument("study", type=click.Path(path_type=Path))
+@click.option(
+    "--out-dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder for the packages: DIR/<mini_net_id>/design.gpkg, design.html and "
+    "offerte-uitvraag.md, and DIR/index.csv (replaced as a whole).",
+)
+@click.option(
+    "--group",
+    "groups",
+    multiple=True,
+    help="Only this mini_net_id (repeatable); default every group with room to drill.",
+)
+def design(study: Path, out_dir: Path, groups: tuple[str, ...]) -> None:
+    """Write the design package of every mini net of STUDY (a STUDY.toml) with room to drill.
+
+    Per group: design.gpkg (dwellings, boreholes, trench, manifold, exclusion zones, KLIC
+    request polygon, bill of quantities), design.html (printable sheet in Dutch) and
+    offerte-uitvraag.md (the tender request), each in three insulation scenarios.
+    """
+    from .design_package import write_design_packages
+    from .study import read_study
+
+    result = run_study(read_study(study))
+    folders = write_design_packages(result, out_dir, groups=list(groups) or None)
+    click.echo(f"{len(folders)} design package(s) in {out_dir}")
+
+
+@main.command()
 @click.option(
     "--out-dir",
     type=click.Path(path_type=Path),

@@ -184,10 +184,20 @@ class MiniNetCostParams:
     loop_head_eur: float
     manifold_eur: float
     trench_eur_per_m: float
+    trench_paving_eur_per_m: float
+    trench_road_eur_per_m: float
     heat_pump_eur: float
     in_home_eur: float
     heat_pump_lifetime_years: int
     borehole_lifetime_years: int
+
+
+@dataclass(frozen=True)
+class InsulationCostParams:
+    """Insulation per dwelling for the mini-net design's scenarios, euro incl. VAT."""
+
+    standard_eur: float
+    target_eur: float
 
 
 @dataclass(frozen=True)
@@ -222,6 +232,7 @@ class CostParams:
     networks : Mapping
         ``"MT"`` and ``"ZLT"`` -> :class:`NetworkCostParams`.
     mini_net : MiniNetCostParams
+    insulation : InsulationCostParams
     reference : ReferenceCostParams
     units, sources : Mapping
         Dotted key (``"networks.MT.pipe_eur_per_m.primary"``) -> unit / source note.
@@ -236,6 +247,7 @@ class CostParams:
     heat_supply: HeatSupplyParams
     networks: Mapping[str, NetworkCostParams]
     mini_net: MiniNetCostParams
+    insulation: InsulationCostParams
     reference: ReferenceCostParams
     units: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False, compare=False)
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False, compare=False)

@@ -307,12 +307,15 @@ class RoomToDrill:
         The open ground minus the exclusion zones (``surface``, MultiPolygon).
     exclusions : geopandas.GeoDataFrame
         The exclusion zones (:func:`exclusion_zones`).
+    ground : geopandas.GeoDataFrame or None
+        The open ground the groups' ground was taken from (:func:`open_ground`).
     """
 
     groups: pd.DataFrame
     boreholes: gpd.GeoDataFrame
     drillable: gpd.GeoDataFrame
     exclusions: gpd.GeoDataFrame
+    ground: gpd.GeoDataFrame | None = None
 
     def summary(self, eligible_dwellings: pd.Series | None = None) -> list[tuple[str, float, str]]:
         """Return the room figures as ``(key, value, unit)`` rows."""
@@ -340,6 +343,7 @@ def room_to_drill(
     params: DrillingParams | None = None,
     borehole_params: BoreholeParams | None = None,
     full_load_hours: float = FULL_LOAD_HOURS,
+    neighbours: np.ndarray | None = None,
 ) -> RoomToDrill:
     """Find each mini net's ground, place its loops there and size the field on those positions.
 
@@ -360,6 +364,10 @@ def room_to_drill(
         distance between loops).
     full_load_hours
         Annual demand / peak load (h), for the peak ground load.
+    neighbours
+        Loops of groups not in `mini_nets` (shape (k, 2)), kept at the spacing and counted
+        in the fields within reach, as if placed before (a design of a few groups among
+        many).
 
     Returns
     -------
@@ -387,6 +395,7 @@ def room_to_drill(
     index = shapely.STRtree(pieces)
 
     placed: dict[object, np.ndarray] = {}
+    others = np.zeros((0, 2)) if neighbours is None else np.asarray(neighbours, float)
     rows = []
     for row in mini_nets.itertuples(index=False):
         gid = row.mini_net_id
@@ -403,7 +412,7 @@ def room_to_drill(
             """Tell which candidates have one of the group's buildings as nearest main building."""
             return owner[tree.nearest(shapely.points(points))] == gid
 
-        taken = np.concatenate(list(placed.values())) if placed else None
+        taken = np.concatenate([others, *placed.values()])
         spots = place_loops(
             area, need, min_spacing_m=bp.spacing_m, grid_m=p.grid_m, taken=taken, keep=own
         )
@@ -421,7 +430,7 @@ def room_to_drill(
         + groups["loops_needed"].astype(str)
         + " loops fit",
     )
-    _size_on_positions(groups, mini_nets, placed, p, bp, full_load_hours)
+    _size_on_positions(groups, mini_nets, placed, p, bp, full_load_hours, others)
     points, ids, depths = [], [], []
     for gid, depth, room in zip(
         groups["mini_net_id"], groups["depth_placed_m"], groups["has_room"], strict=True
@@ -441,7 +450,7 @@ def room_to_drill(
         f"for their loops; {len(boreholes)} loops placed"
     )
     return RoomToDrill(groups=groups, boreholes=boreholes, drillable=drillable,
-                       exclusions=exclusions)  # fmt: skip
+                       exclusions=exclusions, ground=ground)  # fmt: skip
 
 
 _TILE_M = 50.0  # the drillable ground is cut into tiles so each group intersects a few
@@ -601,6 +610,7 @@ def _size_on_positions(
     p: DrillingParams,
     bp: BoreholeParams,
     full_load_hours: float,
+    others: np.ndarray,
 ) -> None:
     """Length per loop from the g-function of the placed loops and their neighbours.
 
@@ -613,8 +623,8 @@ def _size_on_positions(
     demand = dict(zip(mini_nets["mini_net_id"], mini_nets["heat_demand_gj"], strict=True))
     # the loops that will be drilled: a group without room drills none
     ids = [g for g, r in zip(groups["mini_net_id"], groups["has_room"], strict=True) if r]
-    all_xy = np.concatenate([placed[g] for g in ids]) if ids else np.zeros((0, 2))
-    all_id = np.concatenate([[g] * len(placed[g]) for g in ids]) if ids else np.zeros(0)
+    all_xy = np.concatenate([others, *(placed[g] for g in ids)])
+    all_id = np.array([None] * len(others) + [g for g in ids for _ in placed[g]], dtype=object)
     depth_col, nb_col = [], []
     for gid, room in zip(groups["mini_net_id"], groups["has_room"], strict=True):
         own = placed[gid]

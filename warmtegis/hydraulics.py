@@ -21,6 +21,7 @@ from .params import RoutingParams
 
 __all__ = [
     "DN_INNER_DIAMETER_MM",
+    "darcy_weisbach",
     "pipe_dn",
     "pressure_drop",
     "simultaneity",
@@ -73,10 +74,31 @@ def pressure_drop(
     p = params or RoutingParams()
     rho, cp, mu = _water((p.supply_temp + p.return_temp) / 2)
     q = np.asarray(peak_kw, float) * 1e3 / (cp * (p.supply_temp - p.return_temp)) / rho
+    return darcy_weisbach(q, inner_diameter_m, rho, mu, p.roughness_mm)
+
+
+def darcy_weisbach(
+    flow_m3_s: np.ndarray, inner_diameter_m: np.ndarray, rho: float, mu: float, roughness_mm: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Velocity (m/s) and pressure drop (Pa/m) of a volume flow in a round pipe.
+
+    Darcy-Weisbach with the Swamee-Jain friction factor, laminar 64/Re below Re 2300; any
+    fluid (density `rho` kg/m³, dynamic viscosity `mu` Pa·s).
+
+    Examples
+    --------
+    1 l/s of water at 10 °C in a 40 mm pipe: Re 24,300; Colebrook's implicit friction factor
+    0.02478 gives 196.1 Pa/m, Swamee-Jain's explicit one within 0.5 % of it.
+
+    >>> v, r = darcy_weisbach(np.array(1e-3), np.array(0.04), 999.7, 1.31e-3, 0.0015)
+    >>> round(float(v), 3), round(float(r), 1)
+    (0.796, 195.5)
+    """
+    q = np.asarray(flow_m3_s, float)
     d = np.asarray(inner_diameter_m, float)
     v = q / (np.pi * d**2 / 4)
     re = np.maximum(rho * v * d / mu, 1e-9)
-    eps = p.roughness_mm / 1e3
+    eps = roughness_mm / 1e3
     turbulent = 0.25 / np.log10(eps / (3.7 * d) + 5.74 / re**0.9) ** 2
     f = np.where(re < 2300, 64 / re, turbulent)
     return v, f * rho * v**2 / (2 * d)

@@ -35,7 +35,7 @@ from pathlib import Path
 from ._errors import InputError, OutputError
 from ._log import log
 
-__all__ = ["OutputSet", "atomic_path", "describe_os_error", "remove_stale"]
+__all__ = ["OutputSet", "atomic_dir", "atomic_path", "describe_os_error", "remove_stale"]
 
 _TMP = ".warmtegis-tmp-"
 _JOURNAL = ".warmtegis-commit"
@@ -90,6 +90,43 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary folder beside `path` that replaces the folder `path` when done.
+
+    The new folder is written whole under a hidden name; on success an existing `path` is
+    moved aside, the new one renamed onto it and the old one removed, so the folder holds
+    either the old set or the new one, never a mix. On any error the temporary folder is
+    removed and `path` stays as it was. A run killed between the two renames leaves the old
+    set under ``.<name>.warmtegis-old-<pid>`` beside it.
+    """
+    import shutil
+
+    path = Path(path).absolute()
+    parent = path.parent
+    if not parent.is_dir():
+        raise InputError(
+            f"output folder {parent} does not exist; create it first (mkdir -p {parent})"
+        )
+    if path.exists() and not path.is_dir():
+        raise InputError(f"output {path} is a file; give a folder name")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"output folder {parent} is not writable; choose another folder")
+    tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp = parent / f".{path.name}{_TMP}{tag}"
+    tmp.mkdir()
+    try:
+        yield tmp
+        old = parent / f".{path.name}.warmtegis-old-{tag}"
+        if path.exists():
+            os.replace(path, old)
+        os.replace(tmp, path)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 

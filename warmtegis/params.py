@@ -45,9 +45,11 @@ __all__ = [
     "NETWORK_DEFAULTS",
     "SECTIONS",
     "BoreholeParams",
+    "CollectiveLoopParams",
     "CorridorParams",
     "DemandParams",
     "DrillingParams",
+    "InsulationParams",
     "MiniNetParams",
     "Network",
     "Parameters",
@@ -441,6 +443,13 @@ class MiniNetParams(Section):
     join_detached_within_m : float
         Also join detached dwellings within this distance of each other into groups (m).
         Default 0 (off).
+    shared_premium : float
+        A group *works* (the drop-out analysis, docs/method.md §3e) while its yearly cost per
+        dwelling is at most this share above what a member would pay for its own borehole
+        and heat pump. Default 0.10: assumption and a policy choice, not a measured figure;
+        the shared loop buys what the programme names as its advantages (one rig visit,
+        room for loops a small garden lacks), and a tenth more is taken as what neighbours
+        would pay for them. Set 0 to ask that the group be no dearer than going alone.
     """
 
     name: ClassVar[str] = "mini_nets"
@@ -459,6 +468,7 @@ class MiniNetParams(Section):
         "geenWaarde",
     )
     join_detached_within_m: float = field(default=0.0, metadata={"unit": "m"})
+    shared_premium: float = field(default=0.10, metadata={"max": 10.0, "unit": "share"})
 
     def _check(self) -> list[str]:
         problems = []
@@ -685,6 +695,79 @@ class DrillingParams(Section):
     grid_m: float = field(default=1.0, metadata={"min": 0.1, "unit": "m"})
 
 
+@dataclass(frozen=True)
+class InsulationParams(Section):
+    """Insulation scenarios of the mini-net design (``[parameters.insulation]``, method §3c).
+
+    Three scenarios per group: ``as built`` (the buildings stage's demand), ``standaard``
+    (insulated to RVO's *standaard voor woningisolatie*) and ``streef`` (every component at
+    RVO's *streefwaarden*). The insulation's cost per dwelling is in the cost model
+    (``[parameters.costs.insulation]``).
+
+    Attributes
+    ----------
+    standard_saving : float
+        Share of a dwelling's heat demand saved by insulating to the standard. Default 0.30:
+        docs/method.md §2, the reference study's saving of ZLT dwellings insulated to the
+        standard.
+    standard_from_year : int
+        Dwellings built from this year are taken to meet the standard already (no saving, no
+        cost). Default 2006: assumption; the building code's Rc 2.5 for new dwellings (2003)
+        and the 2006 EPC tightening bring new-build near the standard's demand.
+    target_gj_per_m2 : float
+        Demand per m² floor area of a mid-terrace dwelling at the target values (the type
+        factors of ``[parameters.demand]`` apply). Default 0.15: assumption; the target
+        values are new-build component values (RVO), so the dwelling is taken to use what
+        the demand model gives a dwelling built from 2015 (``specific_gj_per_m2["2015-"]``).
+    """
+
+    name: ClassVar[str] = "insulation"
+
+    standard_saving: float = field(default=0.30, metadata={"max": 0.95, "unit": "share"})
+    standard_from_year: int = field(default=2006, metadata={"min": 1000, "unit": "year"})
+    target_gj_per_m2: float = field(default=0.15, metadata={"min": 0.0, "unit": "GJ/m2"})
+
+
+@dataclass(frozen=True)
+class CollectiveLoopParams(Section):
+    """A mini net's collective loop: trench and PE pipes (``[parameters.collective_loop]``).
+
+    Attributes
+    ----------
+    grid_m : float
+        Spacing of the grid the trench is routed on (m). Default 1.0.
+    wall_reach_m : float
+        A dwelling's trench starts at the nearest routable point within this distance of its
+        wall (m). Default 3.0: assumption, a wall entry and a short feed along the facade.
+    brine_delta_t_k : float
+        Temperature difference between the brine leaving and returning to the heat pumps (K).
+        Default 3.0: assumption, the usual 3-4 K of a brine evaporator.
+    brine_density_kg_m3, brine_heat_capacity_j_kgk, brine_viscosity_pa_s : float
+        25 % monoethylene glycol at 0 °C: 1,040 kg/m³, 3,750 J/kg·K, 0.0045 Pa·s
+        (assumption: rounded from the glycol property tables of the ASHRAE Handbook
+        Fundamentals).
+    max_pressure_drop_pa_per_m : float
+        Pipes are sized to the smallest PE100 SDR 11 diameter
+        (:data:`warmtegis.design.PE_OUTER_MM`) within this pressure drop (Pa/m). Default 150:
+        assumption, the 100-200 Pa/m usual for ground loops.
+    roughness_mm : float
+        Pipe roughness (mm). Default 0.007, smooth PE.
+    """
+
+    name: ClassVar[str] = "collective_loop"
+
+    grid_m: float = field(default=1.0, metadata={"min": 0.25, "unit": "m"})
+    wall_reach_m: float = field(default=3.0, metadata={"min": 0.5, "unit": "m"})
+    brine_delta_t_k: float = field(default=3.0, metadata={"min": 0.5, "unit": "K"})
+    brine_density_kg_m3: float = field(default=1040.0, metadata={"min": 500.0, "unit": "kg/m3"})
+    brine_heat_capacity_j_kgk: float = field(
+        default=3750.0, metadata={"min": 100.0, "unit": "J/kg/K"}
+    )
+    brine_viscosity_pa_s: float = field(default=0.0045, metadata={"min": 1e-5, "unit": "Pa s"})
+    max_pressure_drop_pa_per_m: float = field(default=150.0, metadata={"min": 1.0, "unit": "Pa/m"})
+    roughness_mm: float = field(default=0.007, metadata={"unit": "mm"})
+
+
 #: The sections of :class:`Parameters` that are plain :class:`Section` dataclasses.
 SECTIONS: Mapping[str, Any] = MappingProxyType(
     {
@@ -696,6 +779,8 @@ SECTIONS: Mapping[str, Any] = MappingProxyType(
             DemandParams,
             BoreholeParams,
             DrillingParams,
+            InsulationParams,
+            CollectiveLoopParams,
         )
     }
 )
@@ -719,7 +804,7 @@ class Parameters:
     ----------
     network : {"MT", "ZLT"} or None
         The collective network variant. None: the routing section's, else ``"MT"``.
-    corridors, routing, mini_nets, demand, boreholes, drilling
+    corridors, routing, mini_nets, demand, boreholes, drilling, insulation, collective_loop
         The stage sections (:class:`CorridorParams`, ...).
     costs : CostParams
         The cost model's figures (:func:`~warmtegis.costs.load_cost_params`).
@@ -734,6 +819,8 @@ class Parameters:
     demand: DemandParams = field(default_factory=DemandParams)
     boreholes: BoreholeParams = field(default_factory=BoreholeParams)
     drilling: DrillingParams = field(default_factory=DrillingParams)
+    insulation: InsulationParams = field(default_factory=InsulationParams)
+    collective_loop: CollectiveLoopParams = field(default_factory=CollectiveLoopParams)
     costs: CostParams = field(default_factory=_default_costs)
     overrides: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 

@@ -25,6 +25,7 @@ from ._log import collect_warnings, log
 from ._plausible import check_overlap
 from .buildings import BuildingStock, enrich_buildings
 from .corridors import Corridors, analyse_corridors, corridors_layers
+from .design import MiniNetDesign
 from .drilling import RoomToDrill
 from .io import (
     read_buildings,
@@ -51,7 +52,10 @@ __all__ = [
 ]
 
 #: The stages in the order :func:`run_stages` runs them.
-STAGES = ("load", "buildings", "corridors", "mini nets", "room to drill", "routing and costs")
+STAGES = (
+    "load", "buildings", "corridors", "mini nets", "room to drill", "mini-net design",
+    "routing and costs",
+)  # fmt: skip
 
 T = TypeVar("T")
 
@@ -78,9 +82,11 @@ class StageResults:
         The inputs the stages ran on.
     parameters : Parameters
         The effective parameters.
-    buildings, corridors, mini_nets, drilling, network
+    buildings, corridors, mini_nets, drilling, design, network
         The stages' typed results (None for a stage that did not run); ``drilling`` is the
-        room-to-drill stage (:class:`~warmtegis.drilling.RoomToDrill`).
+        room-to-drill stage (:class:`~warmtegis.drilling.RoomToDrill`), ``design`` the
+        mini-net design (:class:`~warmtegis.design.MiniNetDesign`: insulation scenarios,
+        drop-outs and, with the loops placed, the collective trenches).
     layers : dict
         Output layer name -> GeoDataFrame, in the order they are written.
     summary : pandas.DataFrame
@@ -102,6 +108,7 @@ class StageResults:
     corridors: Corridors | None = None
     mini_nets: MiniNets | None = None
     drilling: RoomToDrill | None = None
+    design: MiniNetDesign | None = None
     network: Network | None = None
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
@@ -121,6 +128,8 @@ class StageResults:
         if self.drilling is not None and self.mini_nets is not None:
             sizes = self.mini_nets.mini_nets.set_index("mini_net_id")["n_dwellings"]
             rows += self.drilling.summary(sizes)
+        if self.design is not None:
+            rows += self.design.summary()
         if self.network is not None:
             rows += self.network.summary()
         rows.append(("warnings", len(self.warnings), "count"))
@@ -147,6 +156,11 @@ class StageResults:
                     self.layers,
                     self.warnings,
                     business=self.network.business_case if self.network is not None else None,
+                ),
+                **(
+                    {"mini_net_scenarios": self.design.scenarios}
+                    if self.design is not None
+                    else {}
                 ),
             },
             path,
@@ -355,6 +369,9 @@ def _run_stages(
         if drill and out.mini_nets is not None and len(out.mini_nets.mini_nets):
             nets = out.mini_nets
             out.drilling = stage("room to drill", lambda: _room_to_drill(inputs, nets, p))
+        if out.mini_nets is not None and len(out.mini_nets.mini_nets):
+            nets, room = out.mini_nets, out.drilling
+            out.design = stage("mini-net design", lambda: _design(inputs, nets, room, p))
         if route and out.corridors is not None and out.mini_nets is not None:
             segments, buildings = out.corridors.road_segments, out.mini_nets.buildings
             out.network = stage(
@@ -383,9 +400,16 @@ def _run_stages(
             room = out.drilling.groups.drop(columns=["loops_needed"]).set_index("mini_net_id")
             nets = nets.join(room, on="mini_net_id")
             nets["eligible"] = nets["has_room"]
+        if out.design is not None:
+            nets = nets.join(out.design.columns(), on="mini_net_id")
+            if out.design.trenches is not None:
+                nets["eligible"] = nets["eligible"] & nets["has_trench"].astype(bool)
         out.layers["mini_nets"] = nets
         if out.drilling is not None:
             out.layers["boreholes"] = out.drilling.boreholes
+        if out.design is not None and out.design.trench_lines is not None:
+            out.layers["mini_net_trenches"] = out.design.trench_lines
+            out.layers["manifolds"] = out.design.manifolds
     if out.network is not None:
         out.layers["pipes"] = out.network.pipes
     log(
@@ -421,6 +445,23 @@ def _room_to_drill(inputs: Inputs, nets: MiniNets, p: Parameters) -> RoomToDrill
         borehole_params=p.boreholes,
         full_load_hours=p.demand.full_load_hours,
     )
+
+
+def _design(
+    inputs: Inputs, nets: MiniNets, room: RoomToDrill | None, p: Parameters
+) -> MiniNetDesign:
+    """Run the mini-net design stage: scenarios, drop-outs and, with placed loops, trenches."""
+    from .design import design_mini_nets
+
+    kwargs = {}
+    if room is not None:
+        kwargs = {
+            "boreholes": room.boreholes,
+            "ground": room.ground,
+            "exclusions": room.exclusions,
+            "roads": None if _empty(inputs.roads) else inputs.roads,
+        }
+    return design_mini_nets(nets.mini_nets, nets.buildings, params=p, **kwargs)
 
 
 def run_study(study: Study | str | Path) -> StudyResult:
