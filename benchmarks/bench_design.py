@@ -11,9 +11,9 @@ resident memory of the process after each step.
 from __future__ import annotations
 
 import argparse
+import resource
 import tempfile
 import time
-import resource
 from pathlib import Path
 
 from warmtegis import read_buildings, run_study, settings

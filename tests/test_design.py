@@ -190,7 +190,8 @@ def test_trench_reports_a_dwelling_it_cannot_reach():
     houses, surfaces = _row_with_gardens()
     # the open ground ends 3.5 m short of the fourth house (sheds, a wall): it is cut off
     surfaces = surfaces.iloc[[0, 1, 2, 4]]
-    surfaces = surfaces.assign(geometry=shapely.intersection(surfaces.geometry, box(0, 0, 14.5, 30)))
+    cut = shapely.intersection(surfaces.geometry, box(0, 0, 14.5, 30))
+    surfaces = surfaces.assign(geometry=cut)
     t = route_trench(
         "row", np.array(houses, dtype=object), np.full(4, 6.5), np.array([[3.0, 22.0]]),
         surfaces=surfaces, blocked=np.array(houses, dtype=object),
