@@ -233,3 +233,31 @@ def test_stage_functions_reproject_and_refuse_naive_frames():
     assert wgs.loc["a", "ground_m2"] == pytest.approx(rd.loc["a", "ground_m2"], rel=0.02)
     with pytest.raises(InputError, match="no coordinate reference system"):
         open_ground(b.set_crs(None, allow_override=True), terrain=t)
+
+
+def test_parcels_keep_a_group_off_its_neighbours_parcel():
+    """Two pairs of houses side by side with one long garden behind; the strip at the back
+    (y 22-30) is the right pair's parcel. By the nearest-building rule the left pair would
+    drill there; with parcels each pair drills only on its own parcels."""
+    left, _ = _row(2, 0.0)
+    right, _ = _row(2, 0.0, x0=12.0)
+    b, m, t = _case({"left": (left, 2), "right": (right, 2)}, [box(0, 10, 24, 30)])
+    own_left = box(0, 0, 12, 22)
+    own_right = shapely.union_all([box(12, 0, 24, 22), box(0, 22, 24, 30)])
+    parcels = gpd.GeoDataFrame(geometry=[own_left, own_right], crs=CRS)
+    free = _room(b, m, t).boreholes
+    assert shapely.intersects(
+        shapely.union_all(free[free["mini_net_id"] == "left"].geometry.values),
+        box(0, 22.5, 12, 30),
+    )  # without parcels the left pair drills on the right pair's back strip
+    res = _room(b, m, t, parcels=parcels)
+    pts = res.boreholes
+    for gid, own in (("left", own_left), ("right", own_right)):
+        mine = pts[pts["mini_net_id"] == gid].geometry.values
+        assert len(mine) == 2 and shapely.covered_by(mine, own).all(), gid
+    assert res.groups["has_room"].all()
+    # a parcel layer that is not polygons is refused with the layer named
+    from warmtegis import InputError
+
+    with pytest.raises(InputError, match="parcels"):
+        _room(b, m, t, parcels=gpd.GeoDataFrame(geometry=[shapely.Point(0, 0)], crs=CRS))

@@ -344,6 +344,7 @@ def room_to_drill(
     borehole_params: BoreholeParams | None = None,
     full_load_hours: float = FULL_LOAD_HOURS,
     neighbours: np.ndarray | None = None,
+    parcels: gpd.GeoDataFrame | None = None,
 ) -> RoomToDrill:
     """Find each mini net's ground, place its loops there and size the field on those positions.
 
@@ -368,6 +369,11 @@ def room_to_drill(
         Loops of groups not in `mini_nets` (shape (k, 2)), kept at the spacing and counted
         in the fields within reach, as if placed before (a design of a few groups among
         many).
+    parcels
+        Cadastral parcels (BRK ``perceel`` polygons), optional. With them a group drills only
+        on its members' own parcels (those holding a member's footprint) or on public ground
+        (no parcel, or a parcel holding no building; the nearest-building rule shares it
+        out), never on a neighbour's parcel.
 
     Returns
     -------
@@ -396,6 +402,12 @@ def room_to_drill(
 
     placed: dict[object, np.ndarray] = {}
     others = np.zeros((0, 2)) if neighbours is None else np.asarray(neighbours, float)
+    parcel_tree = None
+    if parcels is not None and len(parcels):
+        parcels = check_frame(parcels, what="parcels", geometry_types=("Polygon", "MultiPolygon"))
+        parcel_tree = shapely.STRtree(shapely.make_valid(parcels.geometry.values))
+        every = shapely.point_on_surface(buildings.geometry.values)
+        built = np.unique(parcel_tree.query(every, predicate="within")[1])
     rows = []
     for row in mini_nets.itertuples(index=False):
         gid = row.mini_net_id
@@ -408,9 +420,13 @@ def room_to_drill(
             if len(near):
                 area = shapely.intersection(shapely.union_all(near), grown)
 
-        def own(points: np.ndarray, gid=gid) -> np.ndarray:
+        def nearest_own(points: np.ndarray, gid=gid) -> np.ndarray:
             """Tell which candidates have one of the group's buildings as nearest main building."""
             return owner[tree.nearest(shapely.points(points))] == gid
+
+        own: Callable[[np.ndarray], np.ndarray] = nearest_own
+        if parcel_tree is not None and area is not None:
+            own = _parcel_filter(area, mine, parcel_tree, built, nearest_own)
 
         taken = np.concatenate([others, *placed.values()])
         spots = place_loops(
@@ -451,6 +467,35 @@ def room_to_drill(
     )
     return RoomToDrill(groups=groups, boreholes=boreholes, drillable=drillable,
                        exclusions=exclusions, ground=ground)  # fmt: skip
+
+
+def _parcel_filter(
+    area, mine: np.ndarray, parcel_tree: shapely.STRtree, built: np.ndarray, nearest_own: Callable
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Candidates on the group's own parcels, or on public ground nearest to its buildings.
+
+    Own parcels hold one of the group's footprints; a parcel holding another building is a
+    neighbour's; ground outside every parcel, or in a parcel holding no building (street,
+    verge, green), is public and shared out by the nearest-building rule.
+    """
+    geoms = parcel_tree.geometries
+    _, holding = parcel_tree.query(shapely.point_on_surface(mine), predicate="within")
+    own_idx = np.unique(holding)
+    near = parcel_tree.query(area, predicate="intersects")
+    others = np.setdiff1d(np.intersect1d(near, built), own_idx)
+    own = shapely.union_all(geoms[own_idx]) if len(own_idx) else None
+    private = shapely.union_all(geoms[others]) if len(others) else None
+
+    def keep(points: np.ndarray) -> np.ndarray:
+        x, y = points[:, 0], points[:, 1]
+        mine_ok = shapely.intersects_xy(own, x, y) if own is not None else np.zeros(len(x), bool)
+        if private is not None:
+            public = ~shapely.intersects_xy(private, x, y) & ~mine_ok
+        else:
+            public = ~mine_ok
+        return mine_ok | (public & nearest_own(points))
+
+    return keep
 
 
 _TILE_M = 50.0  # the drillable ground is cut into tiles so each group intersects a few

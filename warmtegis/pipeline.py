@@ -70,6 +70,7 @@ class Inputs:
     trees: gpd.GeoDataFrame | None = None
     barriers: gpd.GeoDataFrame | None = None
     terrain: gpd.GeoDataFrame | None = None
+    parcels: gpd.GeoDataFrame | None = None
 
 
 @dataclass
@@ -204,6 +205,15 @@ def load_inputs(study: Study) -> Inputs:
         from .drilling import read_terrain
 
         terrain = read_terrain(spec["terrain"].path, **opts("terrain"))
+    parcels = None
+    if "parcels" in spec:
+        parcels = read_layer(
+            spec["parcels"].path,
+            spec["parcels"].layer,
+            geometry_types=("Polygon", "MultiPolygon"),
+            what="cadastral parcels (BRK perceel)",
+            **spec["parcels"].options,
+        )
     return Inputs(
         buildings=buildings,
         roads=roads,
@@ -211,6 +221,7 @@ def load_inputs(study: Study) -> Inputs:
         trees=trees,
         barriers=barriers,
         terrain=terrain,
+        parcels=parcels,
     )
 
 
@@ -294,6 +305,7 @@ def run_stages(
                 "trees": inputs.trees,
                 "barriers": inputs.barriers,
                 "terrain": inputs.terrain,
+                "parcels": inputs.parcels,
             },
         )
     out = StageResults(inputs=inputs, parameters=p)
@@ -444,6 +456,7 @@ def _room_to_drill(inputs: Inputs, nets: MiniNets, p: Parameters) -> RoomToDrill
         params=p.drilling,
         borehole_params=p.boreholes,
         full_load_hours=p.demand.full_load_hours,
+        parcels=None if _empty(inputs.parcels) else inputs.parcels,
     )
 
 

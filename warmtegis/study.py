@@ -33,6 +33,8 @@ INPUT_OPTIONS: dict[str, tuple[str, ...]] = {
     "barriers": ("columns",),
     # open ground where mini nets may drill (BGT begroeid/onbegroeid terreindeel)
     "terrain": ("columns",),
+    # cadastral parcels (BRK perceel): a mini net drills on its members' own parcels
+    "parcels": ("columns",),
 }
 _REQUIRED_INPUTS = ("buildings", "roads")
 _TOP_KEYS = ("study", "inputs", "source", "parameters")
