@@ -71,8 +71,10 @@ def main():
     doesburg = read_buildings(get_path("doesburg/bag_pand.gpkg"))
     t = time.perf_counter()
     result = run_stages(Inputs(buildings=doesburg), name="doesburg")
-    print(f"| Doesburg | run_stages (incl. room to drill, design stage) | "
-          f"{len(result.layers['mini_nets'])} | {time.perf_counter() - t:.1f} | | |")
+    print(
+        f"| Doesburg | run_stages (incl. room to drill, design stage) | "
+        f"{len(result.layers['mini_nets'])} | {time.perf_counter() - t:.1f} | | |"
+    )
     bench("Doesburg", result, args.groups)
 
 

@@ -54,11 +54,10 @@ def test_study_collects_every_problem(tmp_path):
     text = str(err.value)
     assert "unknown key 'colour'" in text
     assert "unknown key 'pipes'" in text
-    assert "'roads' is required" in text
     assert "file not found" in text and "nope.gpkg" in text
     assert "x and y must be numbers" in text
     assert "unknown parameter section [parameters.magic]" in text
-    assert len(err.value.problems) == 6
+    assert len(err.value.problems) == 5
 
 
 def test_bad_toml(tmp_path):

@@ -13,6 +13,7 @@ from . import settings
 from ._errors import InputError, OutputError
 from .datasets import get_path
 from .export import write_heat_density, write_map
+from .outputs import atomic_path
 from .params import Parameters
 from .pipeline import StudyResult, run_study
 
@@ -203,6 +204,40 @@ def design(study: Path, out_dir: Path, groups: tuple[str, ...]) -> None:
     result = run_study(read_study(study))
     folders = write_design_packages(result, out_dir, groups=list(groups) or None)
     click.echo(f"{len(folders)} design package(s) in {out_dir}")
+
+
+@main.command()
+@click.argument("study", type=click.Path(path_type=Path))
+@click.option(
+    "--out-dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder of the site (index.html, data/; replaced as a whole).",
+)
+@click.option(
+    "--design/--no-design",
+    default=False,
+    show_default=True,
+    help="Also write each group's design package under ontwerp/ and link its tender request.",
+)
+def residents(study: Path, out_dir: Path, design: bool) -> None:
+    """Write the residents' static site of STUDY: postcode + huisnummer -> our mini net.
+
+    The study needs the inputs addresses (BAG nummeraanduiding) and verblijfsobjecten. The
+    site opens from disk or any web server; it loads nothing from the internet. With CBS
+    buurten (input buurten) it also writes buurten.csv: dwellings per buurt against CBS's
+    households.
+    """
+    from .residents import dwelling_check, write_residents_site
+    from .study import read_study
+
+    result = run_study(read_study(study))
+    page = write_residents_site(result, out_dir, design=design)
+    if result.inputs.buurten is not None:
+        check = dwelling_check(result)
+        with atomic_path(out_dir / "buurten.csv") as tmp:
+            check.to_csv(tmp, index=False)
+    click.echo(f"residents' page: {page}")
 
 
 @main.command()

@@ -698,8 +698,9 @@ def _size_on_positions(
     groups["drilled_placed_m"] = groups["depth_placed_m"] * groups["loops_placed"]
     too_deep = groups["depth_placed_m"] > bp.max_depth_m
     groups.loc[too_deep, "has_room"] = False
+    limit = f"{bp.max_depth_m:g}"
     groups.loc[too_deep, "room_reason"] = groups.loc[too_deep, "depth_placed_m"].map(
-        lambda v: f"no room: its loops would need {v:.0f} m each (max {bp.max_depth_m:g} m)"
+        lambda v: f"no room: its loops would need {np.ceil(v):.0f} m each (max {limit} m)"
     )
     groups.loc[too_deep, "loops_placed"] = 0
     groups.loc[too_deep, "drilled_placed_m"] = np.nan

@@ -43,6 +43,7 @@ from .readers.bag import (
     BAG_DROP_STATUS,
     PDOK_SHORT_NAMES,
     attach_verblijfsobjecten,
+    read_addresses,
     read_buildings,
     read_verblijfsobjecten,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "attach_verblijfsobjecten",
     "list_layers",
     "parse_height_class",
+    "read_addresses",
     "read_buildings",
     "read_layer",
     "read_osm_roads",

@@ -71,6 +71,9 @@ class Inputs:
     barriers: gpd.GeoDataFrame | None = None
     terrain: gpd.GeoDataFrame | None = None
     parcels: gpd.GeoDataFrame | None = None
+    verblijfsobjecten: gpd.GeoDataFrame | None = None
+    addresses: pd.DataFrame | None = None
+    buurten: gpd.GeoDataFrame | None = None
 
 
 @dataclass
@@ -188,7 +191,11 @@ def load_inputs(study: Study) -> Inputs:
         else None
     )
     buildings = read_buildings(spec["buildings"].path, **opts("buildings"), verblijfsobjecten=vbo)
-    roads = read_roads(spec["roads"].path, **opts("roads"))
+    roads = None
+    if "roads" in spec:
+        roads = read_roads(spec["roads"].path, **opts("roads"))
+    else:
+        log("study has no roads: the corridor and routing stages are skipped")
     sewers = read_sewers(spec["sewers"].path, **opts("sewers")) if "sewers" in spec else None
     trees = read_trees(spec["trees"].path, **opts("trees")) if "trees" in spec else None
     barriers = None
@@ -214,6 +221,20 @@ def load_inputs(study: Study) -> Inputs:
             what="cadastral parcels (BRK perceel)",
             **spec["parcels"].options,
         )
+    addresses = None
+    if "addresses" in spec:
+        from .io import read_addresses
+
+        addresses = read_addresses(spec["addresses"].path, **opts("addresses"))
+    buurten = None
+    if "buurten" in spec:
+        buurten = read_layer(
+            spec["buurten"].path,
+            spec["buurten"].layer,
+            geometry_types=("Polygon", "MultiPolygon"),
+            what="buurten (CBS wijk- en buurtkaart)",
+            **spec["buurten"].options,
+        )
     return Inputs(
         buildings=buildings,
         roads=roads,
@@ -222,6 +243,9 @@ def load_inputs(study: Study) -> Inputs:
         barriers=barriers,
         terrain=terrain,
         parcels=parcels,
+        verblijfsobjecten=vbo,
+        addresses=addresses,
+        buurten=buurten,
     )
 
 

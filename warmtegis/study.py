@@ -35,8 +35,13 @@ INPUT_OPTIONS: dict[str, tuple[str, ...]] = {
     "terrain": ("columns",),
     # cadastral parcels (BRK perceel): a mini net drills on its members' own parcels
     "parcels": ("columns",),
+    # BAG nummeraanduidingen: the addresses of the residents' page (warmtegis residents)
+    "addresses": ("columns",),
+    # CBS buurten: per-buurt counts (residents' page, dwelling check)
+    "buurten": ("columns",),
 }
-_REQUIRED_INPUTS = ("buildings", "roads")
+# roads are optional: without them the study runs the buildings and mini-net stages only
+_REQUIRED_INPUTS = ("buildings",)
 _TOP_KEYS = ("study", "inputs", "source", "parameters")
 
 

@@ -444,3 +444,83 @@ def attach_verblijfsobjecten(
         f"{int((out['n_units'] == 0).sum())} panden hold none"
     )
     return out
+
+
+def _clean_text(values: pd.Series) -> pd.Series:
+    """Text with surrounding spaces removed; missing and blank as ""."""
+    s = values.astype("string").str.strip().fillna("")
+    return s.where(s.str.lower() != "nan", "")
+
+
+def read_addresses(
+    path: PathLike,
+    *,
+    layer: str | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Read BAG nummeraanduidingen: postcode, huisnummer, huisletter and toevoeging.
+
+    Reads a GeoPackage layer or attribute table (``nummeraanduiding``) or an LVBAG delivery
+    (zip of zips, ``9999NUM*.zip``). The verblijfsobjecten name their main address
+    (``hoofdadresnummeraanduidingref``, :func:`read_verblijfsobjecten`'s ``address_id``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``address_id`` (16 digits), ``postcode`` (``"2271AB"``: upper case, no space),
+        ``huisnummer`` (int), ``huisletter`` and ``toevoeging`` (text, "" when none) and
+        ``object_type`` (``typeadresseerbaarobject``). Rows without a valid postcode or
+        number are dropped with a count; withdrawn addresses too.
+    """
+    import pyogrio
+
+    from ._common import _choose_layer, rename_columns
+
+    path = Path(path)
+    path, layer = _lvbag_source(path, layer, "NUM")
+    name = _choose_layer(
+        path, layer, ("nummeraanduiding", "Nummeraanduiding"), "addresses (nummeraanduiding)"
+    )
+    location = where(path, name)
+    try:
+        df = pyogrio.read_dataframe(str(path), layer=name, read_geometry=False)
+    except Exception as exc:
+        raise InputError(f"cannot read {location} ({exc})") from exc
+    df = rename_columns(df, columns, location)
+    lower = {str(c).lower(): c for c in df.columns}
+    problems = Problems()
+    for key in ("identificatie", "postcode", "huisnummer"):
+        if key not in lower:
+            problems.add(
+                f"{location} has no column {key!r}; columns present: "
+                f'{", ".join(map(str, df.columns))} (give columns = {{ {key} = "..." }})'
+            )
+    problems.raise_if_any()
+
+    def col(name: str) -> pd.Series:
+        return df[lower[name]] if name in lower else pd.Series(pd.NA, index=df.index)
+
+    postcode = _clean_text(col("postcode")).str.replace(" ", "", regex=False).str.upper()
+    number = pd.to_numeric(col("huisnummer"), errors="coerce")
+    gone = col("status").astype("string").str.contains("ingetrokken", case=False).fillna(False)
+    ok = postcode.str.fullmatch(r"[1-9][0-9]{3}[A-Z]{2}").fillna(False) & number.gt(0) & ~gone
+    if (~ok).any():
+        log(f"{location}: left out {int((~ok).sum())} addresses without a valid postcode and "
+            "number, or withdrawn")  # fmt: skip
+    ids = (
+        col("identificatie").astype("string")
+        .str.replace(r"^NL\.IMBAG\.Nummeraanduiding\.", "", regex=True)
+    )  # fmt: skip
+    out = pd.DataFrame(
+        {
+            "address_id": ids[ok].to_numpy(),
+            "postcode": postcode[ok].to_numpy(),
+            "huisnummer": number[ok].astype(int).to_numpy(),
+            "huisletter": _clean_text(col("huisletter"))[ok].str.upper().to_numpy(),
+            "toevoeging": _clean_text(col("huisnummertoevoeging"))[ok].str.upper().to_numpy(),
+            "object_type": _clean_text(col("typeadresseerbaarobject"))[ok].to_numpy(),
+        }
+    )
+    out = out.drop_duplicates("address_id").reset_index(drop=True)
+    log(f"addresses: {len(out)} nummeraanduidingen read from {location}")
+    return out
