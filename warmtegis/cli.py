@@ -282,8 +282,56 @@ def _read_parameters(path: Path) -> Parameters:
 
 
 @main.command()
+@click.argument("buildings", type=click.Path(path_type=Path))
+@click.option("--layer", default=None, help="Layer of BUILDINGS (when it holds several).")
+@click.option(
+    "--verblijfsobjecten",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="BAG verblijfsobjecten: each pand's units, uses and floor area are attached.",
+)
+@click.option("--vbo-layer", default=None, help="Layer of --verblijfsobjecten.")
+@click.option(
+    "--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder."
+)
+@click.option(
+    "--partition-size", default=100_000, show_default=True, help="Panden per partition file."
+)
+def prepare(
+    buildings: Path,
+    layer: str | None,
+    verblijfsobjecten: Path | None,
+    vbo_layer: str | None,
+    out: Path,
+    partition_size: int,
+) -> None:
+    """Convert BUILDINGS (any supported format) into partitioned GeoParquet for `batch`.
+
+    Writes OUT/part-*.parquet (Hilbert-sorted panden, GeoParquet 1.1 with bounding boxes)
+    and OUT/_warmtegis.json (every partition with its count and bounds); OUT is replaced
+    as a whole.
+    """
+    from .prepare import prepare_buildings
+
+    ds = prepare_buildings(
+        buildings,
+        out,
+        layer=layer,
+        verblijfsobjecten=verblijfsobjecten,
+        vbo_layer=vbo_layer,
+        partition_size=partition_size,
+    )
+    click.echo(f"prepared {ds.count:,} panden in {len(ds.files)} partition(s): {out}")
+
+
+@main.command()
 @click.argument("areas", required=False, type=click.Path(path_type=Path))
-@click.option("--buildings", required=True, type=click.Path(path_type=Path), help="BAG panden.")
+@click.option(
+    "--buildings",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="BAG panden: a file, or a folder written by `warmtegis prepare` (read on the workers).",
+)
 @click.option("--roads", type=click.Path(path_type=Path), help="NWB wegvakken or BGT wegdeel.")
 @click.option("--sewers", type=click.Path(path_type=Path), help="Sewer lines.")
 @click.option("--trees", type=click.Path(path_type=Path), help="Tree points.")
@@ -314,6 +362,24 @@ def _read_parameters(path: Path) -> Parameters:
 )
 @click.option("--workers", type=int, default=None, help="LocalCluster worker processes (2).")
 @click.option("--scheduler", default=None, help="Address of a running dask scheduler.")
+@click.option(
+    "--group-column",
+    default=None,
+    help="Column of AREAS to total by (e.g. gemeentecode): table groups in OUT.",
+)
+@click.option(
+    "--drill/--no-drill",
+    default=False,
+    show_default=True,
+    help="Also run room to drill per area (fallback open ground; about 60 ms per group).",
+)
+@click.option(
+    "--potential",
+    "potential_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write the mini-net potential report (Markdown, CSV, choropleth) into this folder.",
+)
 def batch(
     areas: Path | None,
     buildings: Path,
@@ -328,11 +394,16 @@ def batch(
     params_file: Path | None,
     workers: int | None,
     scheduler: str | None,
+    group_column: str | None,
+    drill: bool,
+    potential_dir: Path | None,
 ) -> None:
     """Run the stages for every area of AREAS (polygons; else a square grid).
 
     Writes OUT with the layers areas (per-area figures), road_segments, bottlenecks,
-    mini_nets and (for areas with source_x/source_y columns) pipes, each with area_id.
+    mini_nets and (for areas with source_x/source_y columns) pipes, each with area_id, and
+    the tables total (and groups with --group-column). With --buildings a prepared folder
+    (`warmtegis prepare`), the workers read the panden; the driver holds only the areas.
     """
     from .batch import run_batch
     from .io import (
@@ -341,7 +412,6 @@ def batch(
         read_roads,
         read_sewers,
         read_trees,
-        write_geopackage,
     )
     from .outputs import OutputSet
 
@@ -355,9 +425,15 @@ def batch(
         if areas is not None
         else None
     )
+    from .prepare import is_prepared
+
+    if buildings.is_dir() and not is_prepared(buildings):
+        raise InputError(
+            f"--buildings {buildings} is a folder but not one written by `warmtegis prepare`"
+        )
     result = run_batch(
         area_frame,
-        read_buildings(buildings),
+        buildings if buildings.is_dir() else read_buildings(buildings),
         read_roads(roads) if roads else None,
         read_sewers(sewers) if sewers else None,
         read_trees(trees) if trees else None,
@@ -369,14 +445,23 @@ def batch(
         if barriers
         else None,
         id_column=id_column,
+        group_column=group_column,
         grid_m=grid_m,
         margin_m=margin_m,
         parameters=parameters,
         scheduler=scheduler,
         workers=workers,
+        drill=drill,
     )
-    with outputs, outputs.writing(out) as tmp:
-        write_geopackage(result.layers, tmp)
+    try:
+        with outputs, outputs.writing(out) as tmp:
+            result.to_geopackage(tmp)
+        if potential_dir is not None:
+            from .potential import write_potential
+
+            write_potential(result.areas, potential_dir, groups=result.tables.get("groups"))
+    finally:
+        result.cleanup()
     a = result.areas
     click.echo(
         f"wrote {out}: {len(a)} areas, {int(a['dwellings'].sum()):,} dwellings, "

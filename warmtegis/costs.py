@@ -55,6 +55,7 @@ __all__ = [
     "cost_variants",
     "load_cost_params",
     "mini_net_capex",
+    "mini_net_prices",
     "network_capex",
     "price_mini_nets",
     "price_pipes",
@@ -828,6 +829,69 @@ def annualised_cost(
     return np.asarray(pv * annuity, dtype=float)
 
 
+def mini_net_prices(
+    n_dwellings: Any,
+    n_boreholes: Any,
+    borehole_depth_m: Any,
+    trench_length_m: Any,
+    heat_demand_gj: Any,
+    *,
+    params: CostParams | None = None,
+) -> dict[str, np.ndarray]:
+    """Investment and yearly costs of mini nets and the individual options, as arrays.
+
+    The arithmetic of :func:`price_mini_nets` on plain arrays (one entry per group), for
+    callers that price many variants of the same groups (insulation scenarios, drop-outs).
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        ``capex_eur``, ``capex_per_dwelling_eur``, ``annual_cost_per_dwelling_eur``,
+        ``air_source_annual_eur`` and ``ground_source_annual_eur``.
+    """
+    params = params or load_cost_params()
+    parts = mini_net_capex(
+        n_dwellings, n_boreholes, borehole_depth_m, trench_length_m, params=params
+    )
+    mn, ref = params.mini_net, params.reference
+    n = np.asarray(n_dwellings, dtype=float)
+    heat_kwh = np.asarray(heat_demand_gj, dtype=float) / n / 0.0036
+    finance: dict[str, Any] = {
+        "horizon_years": ref.horizon_years,
+        "discount_rate": ref.discount_rate,
+        "indexation": ref.indexation,
+    }
+    ground_power = heat_kwh / ref.spf_ground_source * ref.electricity_eur_per_kwh
+    air_power = heat_kwh / ref.spf_air_source * ref.electricity_eur_per_kwh
+    source = parts["capex"] - parts["heat_pumps"] - parts["in_home"]
+    return {
+        "capex_eur": parts["capex"],
+        "capex_per_dwelling_eur": parts["capex_per_dwelling"],
+        "annual_cost_per_dwelling_eur": annualised_cost(
+            {
+                "heat pump": (mn.heat_pump_eur + mn.in_home_eur, mn.heat_pump_lifetime_years),
+                "shared source": (source / n, mn.borehole_lifetime_years),
+            },
+            yearly=ground_power,
+            **finance,
+        ),
+        "air_source_annual_eur": annualised_cost(
+            {"air": (ref.air_source_eur, ref.replacement_years)}, yearly=air_power, **finance
+        ),
+        "ground_source_annual_eur": annualised_cost(
+            {
+                "heat pump": (ref.ground_source_heat_pump_part_eur, ref.replacement_years),
+                "borehole": (
+                    ref.ground_source_eur - ref.ground_source_heat_pump_part_eur,
+                    mn.borehole_lifetime_years,
+                ),
+            },
+            yearly=ground_power,
+            **finance,
+        ),
+    }
+
+
 def price_mini_nets(mini_nets: pd.DataFrame, *, params: CostParams | None = None) -> pd.DataFrame:
     """Add investment and yearly cost per dwelling to a ``mini_nets`` table.
 
@@ -844,53 +908,16 @@ def price_mini_nets(mini_nets: pd.DataFrame, *, params: CostParams | None = None
 
     Returns a new table; the input is not changed.
     """
-    params = params or load_cost_params()
     need = ["n_dwellings", "n_boreholes", "borehole_depth_m", "trench_length_m", "heat_demand_gj"]
     missing = [c for c in need if c not in mini_nets.columns]
     if missing:
         raise ConfigError(f"mini_nets table has no column {', '.join(missing)}")
-    out = mini_nets.copy()
-    parts = mini_net_capex(*(out[c].to_numpy() for c in need[:4]), params=params)
-    mn, ref = params.mini_net, params.reference
-    n = out["n_dwellings"].to_numpy(dtype=float)
-    heat_kwh = out["heat_demand_gj"].to_numpy(dtype=float) / n / 0.0036
-    finance: dict[str, Any] = {
-        "horizon_years": ref.horizon_years,
-        "discount_rate": ref.discount_rate,
-        "indexation": ref.indexation,
-    }
-    ground_power = heat_kwh / ref.spf_ground_source * ref.electricity_eur_per_kwh
-    air_power = heat_kwh / ref.spf_air_source * ref.electricity_eur_per_kwh
-    source = parts["capex"] - parts["heat_pumps"] - parts["in_home"]
-    out["capex_eur"] = parts["capex"]
-    out["capex_per_dwelling_eur"] = parts["capex_per_dwelling"]
-    out["annual_cost_per_dwelling_eur"] = annualised_cost(
-        {
-            "heat pump": (mn.heat_pump_eur + mn.in_home_eur, mn.heat_pump_lifetime_years),
-            "shared source": (source / n, mn.borehole_lifetime_years),
-        },
-        yearly=ground_power,
-        **finance,
-    )
-    out["air_source_annual_eur"] = annualised_cost(
-        {"air": (ref.air_source_eur, ref.replacement_years)}, yearly=air_power, **finance
-    )
-    out["ground_source_annual_eur"] = annualised_cost(
-        {
-            "heat pump": (ref.ground_source_heat_pump_part_eur, ref.replacement_years),
-            "borehole": (
-                ref.ground_source_eur - ref.ground_source_heat_pump_part_eur,
-                mn.borehole_lifetime_years,
-            ),
-        },
-        yearly=ground_power,
-        **finance,
-    )
+    prices = mini_net_prices(*(mini_nets[c].to_numpy() for c in need), params=params)
+    out = mini_nets.assign(**prices)
     options = ["annual_cost_per_dwelling_eur", "air_source_annual_eur", "ground_source_annual_eur"]
     labels = np.array(["mini_net", "air_source", "ground_source"])
     out["cheapest"] = labels[out[options].to_numpy().argmin(axis=1)] if len(out) else []
     return out
-
 
 
 def __getattr__(name: str) -> Any:

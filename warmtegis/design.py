@@ -32,7 +32,7 @@ import shapely
 
 from ._log import log
 from .boreholes import size_mini_nets
-from .costs import CostParams, load_cost_params, price_mini_nets
+from .costs import CostParams, load_cost_params, mini_net_prices
 from .hydraulics import darcy_weisbach, simultaneity
 from .params import (
     CollectiveLoopParams,
@@ -186,59 +186,49 @@ def insulation_scenarios(
     demand = scenario_demand(
         members, insulation=p.insulation, demand_params=p.demand, cost_params=p.costs
     )
-    demand["mini_net_id"] = members["mini_net_id"].astype(str).to_numpy()
-    per_group = demand.groupby("mini_net_id").agg(
-        {c: ("mean" if c.startswith("insulation") else "sum") for c in demand if c != "mini_net_id"}
-    )
     ids = mini_nets["mini_net_id"].astype(str).to_numpy()
-    per_group = per_group.reindex(ids)
-    frames = []
-    for scenario in SCENARIOS:
-        k = _key(scenario)
-        gj = per_group[f"demand_{k}"].to_numpy(float)
-        sized = size_mini_nets(
-            mini_nets["n_dwellings"].to_numpy(),
-            gj,
-            params=p.boreholes,
-            full_load_hours=p.demand.full_load_hours,
-        )
-        frame = pd.DataFrame(
-            {
-                "mini_net_id": ids,
-                "scenario": scenario,
-                "n_dwellings": mini_nets["n_dwellings"].to_numpy(int),
-                "heat_demand_gj": gj,
-                "trench_length_m": mini_nets["trench_length_m"].to_numpy(float),
-            }
-        )
-        for column in ("n_boreholes", "borehole_depth_m", "drilled_m", "peak_kw"):
-            frame[column] = sized[column].to_numpy()
-        frame = price_mini_nets(frame, params=p.costs)
-        frame["dwellings_per_loop"] = frame["n_dwellings"] / frame["n_boreholes"]
-        frame["insulation_per_dwelling_eur"] = per_group[f"insulation_{k}"].to_numpy(float)
-        frame["total_per_dwelling_eur"] = (
-            frame["capex_per_dwelling_eur"] + frame["insulation_per_dwelling_eur"]
-        )
-        frames.append(frame)
-    out = pd.concat(frames, ignore_index=True)
-    columns = [
-        "mini_net_id",
-        "scenario",
-        "n_dwellings",
-        "heat_demand_gj",
-        "peak_kw",
-        "n_boreholes",
-        "borehole_depth_m",
-        "drilled_m",
-        "dwellings_per_loop",
-        "insulation_per_dwelling_eur",
-        "capex_per_dwelling_eur",
-        "total_per_dwelling_eur",
-        "annual_cost_per_dwelling_eur",
-        "air_source_annual_eur",
-        "ground_source_annual_eur",
-    ]
-    return out[columns]
+    where = pd.Index(ids).get_indexer(members["mini_net_id"].astype(str).to_numpy())
+    inside = where >= 0
+    code = where[inside]
+    count = np.bincount(code, minlength=len(ids)).astype(float)
+    n = mini_nets["n_dwellings"].to_numpy(int)
+    trench = mini_nets["trench_length_m"].to_numpy(float)
+    k = len(SCENARIOS)
+    gj = np.concatenate([
+        np.bincount(code, demand[f"demand_{_key(s)}"].to_numpy(float)[inside], len(ids))
+        for s in SCENARIOS
+    ])  # fmt: skip
+    with np.errstate(invalid="ignore", divide="ignore"):
+        insulation = np.concatenate([
+            np.bincount(code, demand[f"insulation_{_key(s)}"].to_numpy(float)[inside], len(ids))
+            / count
+            for s in SCENARIOS
+        ])  # fmt: skip
+    nn = np.tile(n, k)
+    sized = size_mini_nets(nn, gj, params=p.boreholes, full_load_hours=p.demand.full_load_hours)
+    loops = sized["n_boreholes"].to_numpy()
+    depth = sized["borehole_depth_m"].to_numpy()
+    prices = mini_net_prices(nn, loops, depth, np.tile(trench, k), gj, params=p.costs)
+    out = pd.DataFrame(
+        {
+            "mini_net_id": np.tile(ids, k),
+            "scenario": np.repeat(SCENARIOS, len(ids)),
+            "n_dwellings": nn,
+            "heat_demand_gj": gj,
+            "peak_kw": sized["peak_kw"].to_numpy(),
+            "n_boreholes": loops,
+            "borehole_depth_m": depth,
+            "drilled_m": sized["drilled_m"].to_numpy(),
+            "dwellings_per_loop": nn / loops,
+            "insulation_per_dwelling_eur": insulation,
+            "capex_per_dwelling_eur": prices["capex_per_dwelling_eur"],
+            "total_per_dwelling_eur": prices["capex_per_dwelling_eur"] + insulation,
+            "annual_cost_per_dwelling_eur": prices["annual_cost_per_dwelling_eur"],
+            "air_source_annual_eur": prices["air_source_annual_eur"],
+            "ground_source_annual_eur": prices["ground_source_annual_eur"],
+        }
+    )
+    return out
 
 
 def scenario_summary(scenarios: pd.DataFrame) -> list[tuple[str, float, str]]:
@@ -290,76 +280,55 @@ def dropouts(
     gj = mini_nets["heat_demand_gj"].to_numpy(float)
     trench = mini_nets["trench_length_m"].to_numpy(float)
     ids = mini_nets["mini_net_id"].astype(str).to_numpy()
-    rows_g, rows_m = [], []
-    for g in range(len(n)):
-        for m in range(mp.min_dwellings, n[g] + 1):
-            rows_g.append(g)
-            rows_m.append(m)
-    gi, mi = np.asarray(rows_g, int), np.asarray(rows_m, int)
+    # one row per group and remaining size m = min_dwellings..n, then one per group alone
+    sizes = np.maximum(n - mp.min_dwellings + 1, 0)
+    gi = np.repeat(np.arange(len(n)), sizes)
+    start = np.cumsum(sizes) - sizes
+    mi = mp.min_dwellings + np.arange(len(gi)) - np.repeat(start, sizes)
     share = mi / n[gi] if len(gi) else np.zeros(0)
+    all_n = np.concatenate([mi, np.ones(len(n), int)])
+    all_gj = np.concatenate([gj[gi] * share, gj / np.maximum(n, 1)])
+    all_trench = np.concatenate([trench[gi] * share, np.zeros(len(n))])
     sized = size_mini_nets(
-        mi, gj[gi] * share, params=p.boreholes, full_load_hours=p.demand.full_load_hours
+        all_n, all_gj, params=p.boreholes, full_load_hours=p.demand.full_load_hours
     )
-    frame = pd.DataFrame(
-        {
-            "n_dwellings": mi,
-            "heat_demand_gj": gj[gi] * share,
-            "trench_length_m": trench[gi] * share,
-            "n_boreholes": sized["n_boreholes"].to_numpy(),
-            "borehole_depth_m": sized["borehole_depth_m"].to_numpy(),
-        }
-    )
-    priced = price_mini_nets(frame, params=p.costs) if len(frame) else frame
-    alone = _on_its_own(gj / np.maximum(n, 1), p)
-    works = (
-        priced["annual_cost_per_dwelling_eur"].to_numpy()
-        <= alone[gi] * (1 + mp.shared_premium) + 1e-6
-        if len(frame)
-        else np.zeros(0, bool)
-    )
+    prices = mini_net_prices(
+        all_n, sized["n_boreholes"].to_numpy(), sized["borehole_depth_m"].to_numpy(),
+        all_trench, all_gj, params=p.costs,
+    )  # fmt: skip
+    annual_all = prices["annual_cost_per_dwelling_eur"]
+    annual, alone = annual_all[: len(gi)], annual_all[len(gi) :]
+    capex_rows = prices["capex_per_dwelling_eur"][: len(gi)]
+    works = annual <= alone[gi] * (1 + mp.shared_premium) + 1e-6
     out = pd.DataFrame({"mini_net_id": ids, "own_borehole_annual_eur": alone})
     for k in range(1, max_out + 1):
-        annual = np.full(len(n), np.nan)
-        capex = np.full(len(n), np.nan)
-        sel = (mi == n[gi] - k) if len(gi) else np.zeros(0, bool)
-        annual[gi[sel]] = priced["annual_cost_per_dwelling_eur"].to_numpy()[sel]
-        capex[gi[sel]] = priced["capex_per_dwelling_eur"].to_numpy()[sel]
-        out[f"annual_{k}_out_eur"] = annual
-        out[f"capex_{k}_out_eur"] = capex
+        a_k = np.full(len(n), np.nan)
+        c_k = np.full(len(n), np.nan)
+        sel = mi == n[gi] - k
+        a_k[gi[sel]] = annual[sel]
+        c_k[gi[sel]] = capex_rows[sel]
+        out[f"annual_{k}_out_eur"] = a_k
+        out[f"capex_{k}_out_eur"] = c_k
+    # the smallest size from which every larger size up to the full group works too: walk
+    # each group's sizes from the full group down while they work
     smallest = np.zeros(len(n), int)
     if len(gi):
-        ok = np.asarray(works, bool)
-        # the smallest size from which every larger size up to the full group works too
-        for g in range(len(n)):
-            sizes = mi[gi == g]
-            good = ok[gi == g]
-            for m, fine in zip(sizes[::-1], good[::-1], strict=True):
-                if not fine:
-                    break
-                smallest[g] = m
+        order = np.lexsort((-mi, gi))
+        g_sorted, ok_sorted = gi[order], works[order]
+        run = np.ones(len(order), bool)
+        first = np.r_[True, g_sorted[1:] != g_sorted[:-1]]
+        # "all fine so far" within each group: a cumulative AND restarted at each group
+        failed = np.cumsum(~ok_sorted)
+        base = np.maximum.accumulate(np.where(first, failed - (~ok_sorted), 0))
+        run = (failed - base) == 0
+        m_sorted = mi[order]
+        good = np.where(run, m_sorted, np.iinfo(int).max)
+        best = np.full(len(n), np.iinfo(int).max)
+        np.minimum.at(best, g_sorted, good)
+        smallest = np.where(best == np.iinfo(int).max, 0, best)
     out["smallest_working_group"] = smallest
     out["falls_apart_with_one_dropout"] = (smallest == 0) | (smallest > n - 1)
     return out
-
-
-def _on_its_own(heat_demand_gj: np.ndarray, p: Parameters) -> np.ndarray:
-    """Yearly cost of one dwelling with its own borehole(s) and heat pump (a group of one)."""
-    one = np.ones(len(heat_demand_gj), int)
-    sized = size_mini_nets(
-        one, heat_demand_gj, params=p.boreholes, full_load_hours=p.demand.full_load_hours
-    )
-    frame = pd.DataFrame(
-        {
-            "n_dwellings": one,
-            "heat_demand_gj": heat_demand_gj,
-            "trench_length_m": 0.0,
-            "n_boreholes": sized["n_boreholes"].to_numpy(),
-            "borehole_depth_m": sized["borehole_depth_m"].to_numpy(),
-        }
-    )
-    if not len(frame):
-        return np.zeros(0)
-    return price_mini_nets(frame, params=p.costs)["annual_cost_per_dwelling_eur"].to_numpy()
 
 
 # ------------------------------------------------------------------------- collective loop

@@ -28,7 +28,7 @@ trees (:func:`read_trees`)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -89,6 +89,8 @@ LAYER_GEOMETRY_TYPES: Mapping[str, str] = {
     "input_sewers": "MultiLineString",
     "input_trees": "Point",
     "boreholes": "Point",
+    "mini_net_trenches": "MultiLineString",
+    "manifolds": "Point",
 }
 
 
@@ -105,7 +107,12 @@ def _geometry_type(name: str, frame: gpd.GeoDataFrame) -> str:
     return "Unknown"
 
 
-def write_geopackage(layers: Mapping[str, pd.DataFrame], path: PathLike) -> Path:
+def write_geopackage(
+    layers: Mapping[str, pd.DataFrame],
+    path: PathLike,
+    *,
+    parts: Mapping[str, Sequence[PathLike]] | None = None,
+) -> Path:
     """Write several layers into one GeoPackage atomically.
 
     All layers are written into a temporary file beside `path`, which then replaces `path`
@@ -119,6 +126,9 @@ def write_geopackage(layers: Mapping[str, pd.DataFrame], path: PathLike) -> Path
         Layer name -> GeoDataFrame (spatial layer) or DataFrame (attribute table).
     path
         Output ``.gpkg`` file.
+    parts
+        Layer name -> GeoParquet files appended to that layer one at a time (so a layer
+        larger than memory can be written: the per-area layers of a partitioned batch).
 
     Returns
     -------
@@ -146,5 +156,17 @@ def write_geopackage(layers: Mapping[str, pd.DataFrame], path: PathLike) -> Path
                 )
             else:
                 pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name, driver="GPKG")
-    log(f"wrote {len(layers)} layers to {path}")
+        for name, files in (parts or {}).items():
+            started = name in layers
+            for f in files:
+                frame = _flatten_lists(gpd.read_parquet(f))
+                if not len(frame):
+                    continue
+                gtype = _geometry_type(name, frame)
+                pyogrio.write_dataframe(
+                    frame, tmp, layer=name, driver="GPKG", geometry_type=gtype,
+                    promote_to_multi=gtype.startswith("Multi"), append=started,
+                )  # fmt: skip
+                started = True
+    log(f"wrote {len(layers) + len(parts or {})} layers to {path}")
     return path
