@@ -710,8 +710,8 @@ def _prepared_grid(prepared: Any, size_m: float) -> gpd.GeoDataFrame:
     x0, y0, x1, y1 = prepared.total_bounds()
     i0, j0 = int(np.floor(x0 / size_m)), int(np.floor(y0 / size_m))
     i1, j1 = int(np.floor(x1 / size_m)), int(np.floor(y1 / size_m))
-    gi, gj = np.meshgrid(np.arange(i0, i1 + 1), np.arange(j0, j1 + 1))
-    gi, gj = gi.ravel(), gj.ravel()
+    mi, mj = np.meshgrid(np.arange(i0, i1 + 1), np.arange(j0, j1 + 1))
+    gi, gj = mi.ravel(), mj.ravel()
     cells = shapely.box(gi * size_m, gj * size_m, (gi + 1) * size_m, (gj + 1) * size_m)
     b = prepared.bounds
     boxes = shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3])
