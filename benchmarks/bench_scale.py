@@ -34,7 +34,7 @@ def run(label: str, n_workers: int, buildings, roads=None, sewers=None, trees=No
 
     areas = grid_areas(buildings, 1000)
     with (
-        LocalCluster(n_workers=n_workers, threads_per_worker=1, dashboard_address=None) as cluster,
+        LocalCluster(n_workers=n_workers, threads_per_worker=1, dashboard_address=":0") as cluster,
         Client(cluster) as client,
     ):
         t0 = time.perf_counter()

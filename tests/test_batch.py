@@ -70,7 +70,7 @@ def batch(areas):
     params = read_parameters({"network": NETWORK})
     with (
         LocalCluster(
-            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
         ) as c,
         Client(c) as client,
     ):

@@ -362,6 +362,8 @@ def test_every_bundled_file_is_tested(data):
         "sufrib/4F1 asfalt werk.rib",
         "sufrib/Filmwijk nabij 231-0.rib",
         "voorburg/bag_subset.gpkg",
+        "voorburg/bag_buurten.gpkg",  # tests/test_residents.py
+        "voorburg/cbs_buurten.gpkg",  # tests/test_residents.py (the CBS check)
         "osm/kouvola.osm.bz2",
         "otterlo/bgt_boom.gpkg",
         "otterlo/bgt_pand.gpkg",

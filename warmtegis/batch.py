@@ -459,7 +459,6 @@ def run_bundle(
     """
     from .prepare import PreparedBuildings
 
-    settings.progress = False  # no progress bars on workers
     ds = PreparedBuildings.open(dataset)
     panden = ds.read(tuple(shapely.total_bounds(own.geometry.values)))
     home = _home_areas(shapely.point_on_surface(panden.geometry.values), neighbours)
@@ -537,7 +536,7 @@ def _client(scheduler: str | None, workers: int | None):
     if scheduler:
         return Client(scheduler), None
     cluster = LocalCluster(
-        n_workers=workers or 2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=workers or 2, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
     return Client(cluster), cluster
 

@@ -274,8 +274,9 @@ def to_folium(
     legend.update({f"building: {k}": c for k, c in _BUILDING_COLOURS.items()})
     name = result.study.name if result.study is not None else "study"
     m.get_root().html.add_child(folium.Element(_legend(legend, name)))
+    extent = layers["input_roads"] if "input_roads" in layers else layers["input_buildings"]
     xmin, ymin, xmax, ymax = (
-        gpd.GeoSeries(shapely.box(*layers["input_roads"].total_bounds), crs=settings.crs)
+        gpd.GeoSeries(shapely.box(*extent.total_bounds), crs=settings.crs)
         .to_crs(4326)
         .total_bounds
     )

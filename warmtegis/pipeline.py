@@ -353,7 +353,10 @@ def _run_stages(
 ) -> None:
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(STAGES), desc=name, unit="stage", disable=not settings.progress)
+    # disable=None: no bar where stderr is no terminal (dask workers, pipes, CI logs)
+    bar = tqdm(
+        total=len(STAGES), desc=name, unit="stage", disable=None if settings.progress else True
+    )
 
     def stage(label: str, fn: Callable[[], T]) -> T | None:
         bar.set_postfix_str(label)
