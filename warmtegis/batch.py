@@ -301,6 +301,7 @@ def run_area(
         drill=drill,  # room to drill on the fallback open ground (no terrain per area)
         tolerate=True,
         name=f"area {item.area_id}",
+        layers=False,  # the area's layers are read from the stages' results below
     )
     row: dict[str, Any] = {"area_id": item.area_id, "buildings": len(item.buildings)}
     layers: dict[str, gpd.GeoDataFrame] = {}

@@ -30,6 +30,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -912,11 +913,18 @@ def price_mini_nets(mini_nets: pd.DataFrame, *, params: CostParams | None = None
     missing = [c for c in need if c not in mini_nets.columns]
     if missing:
         raise ConfigError(f"mini_nets table has no column {', '.join(missing)}")
-    prices = mini_net_prices(*(mini_nets[c].to_numpy() for c in need), params=params)
-    out = mini_nets.assign(**prices)
+    prices: dict[str, Any] = mini_net_prices(
+        *(mini_nets[c].to_numpy() for c in need), params=params
+    )
     options = ["annual_cost_per_dwelling_eur", "air_source_annual_eur", "ground_source_annual_eur"]
     labels = np.array(["mini_net", "air_source", "ground_source"])
-    out["cheapest"] = labels[out[options].to_numpy().argmin(axis=1)] if len(out) else []
+    stacked = np.column_stack([prices[k] for k in options]) if len(mini_nets) else None
+    prices["cheapest"] = labels[stacked.argmin(axis=1)] if stacked is not None else []
+    added = pd.DataFrame(prices, index=mini_nets.index)
+    keep = mini_nets.drop(columns=[c for c in added.columns if c in mini_nets.columns])
+    out = pd.concat([keep, added], axis=1)
+    if isinstance(mini_nets, gpd.GeoDataFrame):
+        out = gpd.GeoDataFrame(out, geometry=mini_nets.geometry.name, crs=mini_nets.crs)
     return out
 
 

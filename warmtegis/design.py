@@ -182,7 +182,9 @@ def insulation_scenarios(
         ``air_source_annual_eur`` and ``ground_source_annual_eur`` at the same demand.
     """
     p = params or Parameters()
-    members = buildings[buildings["mini_net_id"].notna()]
+    wanted = ["mini_net_id", "heat_demand_gj", "year_built", "floor_area_m2", "dwelling_type"]
+    table = pd.DataFrame(buildings[[c for c in wanted if c in buildings]])  # no geometry
+    members = table[table["mini_net_id"].notna().to_numpy()]
     demand = scenario_demand(
         members, insulation=p.insulation, demand_params=p.demand, cost_params=p.costs
     )

@@ -250,14 +250,18 @@ def mini_net_candidates(
         graph.add_edges_from(zip(lone[i[keep]].tolist(), lone[j[keep]].tolist(), strict=True))
 
     groups = partition_blocks(graph, params=p)
-    blocks = {v: blk for v, (blk, _) in groups.items()}
-    out["block_id"] = pd.Series(blocks, dtype="Int64").reindex(out.index)
-    labels = {v: f"mn{blk:05d}-{g:02d}" for v, (blk, g) in groups.items()}
-    out["mini_net_id"] = pd.Series(labels, dtype="string").reindex(out.index)
-    size = out.groupby("mini_net_id")["mini_net_id"].transform("size")
-    too_small = out["mini_net_id"].notna() & (size < p.min_dwellings)
-    out.loc[too_small, "mini_net_id"] = pd.NA
-    out["eligible"] = out["mini_net_id"].notna()
+    rows = np.fromiter(groups.keys(), dtype=int, count=len(groups))
+    block = np.full(len(out), -1)
+    block[rows] = [blk for blk, _ in groups.values()]
+    label = np.full(len(out), None, dtype=object)
+    label[rows] = [f"mn{blk:05d}-{g:02d}" for blk, g in groups.values()]
+    if len(rows):  # a group below the minimum size (a block that could not be cut) is none
+        _, inverse, counts = np.unique(label[rows].astype(str), return_inverse=True,
+                                       return_counts=True)  # fmt: skip
+        label[rows[counts[inverse] < p.min_dwellings]] = None
+    out["block_id"] = pd.array(np.where(block >= 0, block, None), dtype="Int64")
+    out["mini_net_id"] = pd.array(label, dtype="string")
+    out["eligible"] = label != None  # noqa: E711 (elementwise)
     out["connected"] = False
 
     eligible = out["eligible"].to_numpy(bool)
@@ -302,20 +306,26 @@ def _trench_lengths(
     A minimum spanning tree between the dwellings' footprint centres along the group's
     shared walls (the trench past the facades), plus the line of loops, (n - 1) × spacing.
     """
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import minimum_spanning_tree
+
     ids = buildings["mini_net_id"]
     group = ids.astype(object).where(ids.notna(), None).to_numpy()
-    edges = [(u, v) for u, v in graph.edges if group[u] is not None and group[u] == group[v]]
     names = nets["mini_net_id"].astype(str).to_numpy()
-    per_group = pd.Series(0.0, index=names)
-    if edges:
-        e = np.asarray(edges, dtype=int)
-        centres = shapely.centroid(buildings.geometry.to_numpy())
-        dist = shapely.distance(centres[e[:, 0]], centres[e[:, 1]])
-        trees = nx.Graph()
-        trees.add_weighted_edges_from(
-            zip(e[:, 0].tolist(), e[:, 1].tolist(), dist.tolist(), strict=True)
-        )
-        mst = list(nx.minimum_spanning_tree(trees).edges(data="weight"))
-        tree = pd.Series([w for _, _, w in mst], index=[group[u] for u, _, _ in mst])
-        per_group = tree.groupby(level=0).sum().reindex(names, fill_value=0.0)
-    return per_group.to_numpy() + (nets["n_boreholes"].to_numpy() - 1) * spacing_m
+    per_group = np.zeros(len(names))
+    e = np.asarray(list(graph.edges), dtype=int).reshape(-1, 2)
+    if len(e):
+        same = np.array([group[u] is not None and group[u] == group[v] for u, v in e], bool)
+        e = e[same]
+    if len(e):
+        centres = shapely.centroid(buildings.geometry.to_numpy()[np.unique(e)])
+        nodes, local = np.unique(e, return_inverse=True)
+        local = local.reshape(-1, 2)
+        dist = shapely.distance(centres[local[:, 0]], centres[local[:, 1]])
+        # a weight of 0 would drop the edge from the sparse matrix: floor it
+        w = np.maximum(dist, 1e-9)
+        m = coo_array((w, (local[:, 0], local[:, 1])), shape=(len(nodes), len(nodes)))
+        tree = minimum_spanning_tree(m).tocoo()
+        owner = pd.Index(names).get_indexer(group[nodes[tree.row]].astype(str))
+        per_group = np.bincount(owner, tree.data, minlength=len(names))
+    return per_group + (nets["n_boreholes"].to_numpy() - 1) * spacing_m

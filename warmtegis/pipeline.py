@@ -285,6 +285,7 @@ def run_stages(
     drill: bool = True,
     tolerate: bool = False,
     name: str = "study",
+    layers: bool = True,
 ) -> StageResults:
     """Run every stage on loaded inputs: buildings, corridors, mini nets, routing and costs.
 
@@ -306,6 +307,9 @@ def run_stages(
         others).
     name
         For the progress bar and the log.
+    layers
+        Assemble the output layers (``result.layers``); False leaves only the typed
+        results (batch areas read what they need from those).
 
     Returns
     -------
@@ -335,8 +339,9 @@ def run_stages(
     out = StageResults(inputs=inputs, parameters=p)
     with collect_warnings(out.warnings):
         _run_stages(
-            out, inputs, p, source, route=route, drill=drill, tolerate=tolerate, name=name
-        )
+            out, inputs, p, source, route=route, drill=drill, tolerate=tolerate, name=name,
+            layers=layers,
+        )  # fmt: skip
     return out
 
 
@@ -350,6 +355,7 @@ def _run_stages(
     drill: bool,
     tolerate: bool,
     name: str,
+    layers: bool = True,
 ) -> None:
     from tqdm.auto import tqdm
 
@@ -426,6 +432,18 @@ def _run_stages(
             )
     finally:
         bar.close()
+    if layers:
+        _assemble_layers(out)
+    log(
+        f"{name}: "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in out.timings.items())
+        + f"; {len(out.layers)} layers"
+        + (f"; {len(out.notes)} stage(s) skipped" if out.notes else "")
+    )
+
+
+def _assemble_layers(out: StageResults) -> None:
+    """Put the stages' results into ``out.layers`` (buildings, mini nets, loops, pipes)."""
     if out.mini_nets is not None:
         buildings = out.mini_nets.buildings
         if out.network is not None:
@@ -451,12 +469,6 @@ def _run_stages(
             out.layers["manifolds"] = out.design.manifolds
     if out.network is not None:
         out.layers["pipes"] = out.network.pipes
-    log(
-        f"{name}: "
-        + ", ".join(f"{k} {v:.1f} s" for k, v in out.timings.items())
-        + f"; {len(out.layers)} layers"
-        + (f"; {len(out.notes)} stage(s) skipped" if out.notes else "")
-    )
 
 
 def _room_to_drill(inputs: Inputs, nets: MiniNets, p: Parameters) -> RoomToDrill:
