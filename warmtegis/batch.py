@@ -661,8 +661,11 @@ def run_batch(
             t_split = time.perf_counter() - t0
         results: dict[str, dict] = {}
         bar = tqdm(total=len(futures), desc="areas", unit="task", disable=not settings.progress)
-        for fut in as_completed(futures):
+        pending = as_completed(futures)
+        futures.clear()  # each result is let go on the worker once the driver has it
+        for fut in pending:
             res = fut.result()
+            fut.release()
             for r in res if isinstance(res, list) else [res]:
                 results[r["row"]["area_id"]] = r
                 for name, path in r.get("parts", {}).items():

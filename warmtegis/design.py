@@ -10,7 +10,7 @@ could put out to tender (docs/method.md §3c-3f):
    a group fits on 2 or 3 loops is a matter of insulation and group size — is read straight
    from the ``dwellings_per_loop`` column.
 2. :func:`route_trench` — the collective trench from each dwelling's wall to the manifold and
-   the loops: a Steiner tree (:func:`warmtegis.steiner.steiner_tree`) on a grid of the open
+   the loops: a Steiner tree (:func:`warmtegis.steiner.shortest_path_tree`) on a grid of the open
    ground the group may dig in, priced per surface (garden, paving, road crossing), with PE
    pipes sized by brine flow and pressure drop (:func:`size_pe`).
 3. :func:`dropouts` — the cost per dwelling when one or two members do not join, the smallest
@@ -25,7 +25,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -438,7 +437,7 @@ def route_trench(
     its surface (``garden``/``open ground``, ``paving``, ``road crossing``). The manifold
     stands at the loop nearest the dwellings' centre; each dwelling's trench starts at the
     routable point within ``wall_reach_m`` of its wall nearest the manifold. The tree joining
-    them is the cheapest found by :func:`~warmtegis.steiner.steiner_tree`.
+    them is the shortest path heuristic's (:func:`~warmtegis.steiner.shortest_path_tree`).
 
     Each trench section carries one PE supply/return pair sized (:func:`size_pe`) for the
     larger of the brine flows crossing it: of the heat pumps beyond it (their peaks times
@@ -458,7 +457,10 @@ def route_trench(
     blocked
         Polygons it may not cross.
     """
-    from .steiner import steiner_tree
+    from scipy import sparse as sp
+    from scipy.sparse import csgraph
+
+    from .steiner import shortest_path_tree
 
     p = params or Parameters()
     cp = p.collective_loop
@@ -505,18 +507,18 @@ def route_trench(
         edges_v.append(b)
         weights.append(step * np.maximum(price[label[a]], price[label[b]]))
     u, v, w = (np.concatenate(x) for x in (edges_u, edges_v, weights))
-    G = nx.Graph()
-    G.add_weighted_edges_from(zip(u.tolist(), v.tolist(), w.tolist(), strict=True))
-    nodes = np.fromiter(G.nodes, int) if G.number_of_nodes() else np.zeros(0, int)
+    # the graph on the routable grid points only (compact node numbers for scipy)
+    nodes = np.unique(np.r_[u, v])
     if not len(nodes):
         return Trench(_empty_lines(), None, "no trench route: no open ground to dig in")
+    lu, lv = np.searchsorted(nodes, u), np.searchsorted(nodes, v)
     node_pts = pts[nodes]
     tree = shapely.STRtree(node_pts)
     centre = shapely.centroid(homes)
     manifold_xy = loops[int(np.argmin(np.hypot(*(loops - [centre.x, centre.y]).T)))]
     manifold = shapely.Point(*manifold_xy)
-    loop_nodes = nodes[tree.nearest(shapely.points(loops))]
-    root = int(nodes[tree.nearest(manifold)])
+    loop_nodes = tree.nearest(shapely.points(loops))
+    root = int(tree.nearest(manifold))
     wall_nodes = []
     for i, home in enumerate(dwellings):
         cand = tree.query(home, predicate="dwithin", distance=cp.wall_reach_m)
@@ -528,10 +530,12 @@ def route_trench(
                 f"{cp.wall_reach_m:g} m of its wall",
             )
         d = shapely.distance(node_pts[cand], manifold)
-        wall_nodes.append(int(nodes[cand[int(np.argmin(d))]]))
+        wall_nodes.append(int(cand[int(np.argmin(d))]))
     terminals = sorted({root, *wall_nodes, *loop_nodes.tolist()})
-    comp = nx.node_connected_component(G, root)
-    apart = [t for t in terminals if t not in comp]
+    m = len(nodes)
+    adjacency = sp.csr_array((np.ones(len(lu)), (lu, lv)), shape=(m, m))
+    _, comp = csgraph.connected_components(adjacency, directed=False)
+    apart = [t for t in terminals if comp[t] != comp[root]]
     if apart:
         what = "a dwelling" if set(apart) & set(wall_nodes) else "a loop"
         return Trench(
@@ -539,7 +543,7 @@ def route_trench(
             manifold,
             f"no trench route: {what} cannot be reached from the manifold through open ground",
         )
-    st = steiner_tree(G, terminals, root=root, method="sph").tree
+    ta, tb = shortest_path_tree(m, lu, lv, w, terminals, root)
     # flows: per section, the heat pumps and loops beyond it (seen from the manifold)
     spf = p.boreholes.seasonal_performance_factor
     ground = np.asarray(dwelling_kw, float) * (1 - 1 / spf)
@@ -550,8 +554,10 @@ def route_trench(
     for node in loop_nodes.tolist():
         loops_at[node] = loops_at.get(node, 0) + 1
     per_loop = ground.sum() * simultaneity(len(ground)) / len(loops)
-    order = list(nx.dfs_preorder_nodes(st, root))
-    parent = {root: None, **{b: a for a, b in nx.dfs_edges(st, root)}}
+    tmat = sp.csr_array((np.ones(2 * len(ta)), (np.r_[ta, tb], np.r_[tb, ta])), shape=(m, m))
+    walk, pred = csgraph.depth_first_order(tmat, root, directed=False, return_predecessors=True)
+    order = walk.tolist()
+    parent = {int(x): (None if x == root else int(pred[x])) for x in walk}
     homes_below: dict[int, list[int]] = {n: list(home_at.get(n, [])) for n in order}
     loops_below = {n: loops_at.get(n, 0) for n in order}
     for n in reversed(order):
@@ -559,6 +565,8 @@ def route_trench(
         if up is not None:
             homes_below[up] += homes_below[n]
             loops_below[up] += loops_below[n]
+    gx_, gy_ = px[nodes], py[nodes]
+    glabel = label[nodes]
     segs, kw, surf = [], [], []
     for n in order:
         up = parent[n]
@@ -568,9 +576,9 @@ def route_trench(
         load = max(
             ground[hb].sum() * simultaneity(len(hb)) if hb else 0.0, loops_below[n] * per_loop
         )
-        segs.append(((px[up], py[up]), (px[n], py[n])))
+        segs.append(((gx_[up], gy_[up]), (gx_[n], gy_[n])))
         kw.append(load)
-        surf.append(names[max(label[up], label[n])])
+        surf.append(names[max(glabel[up], glabel[n])])
     od, flow, _ = size_pe(np.asarray(kw), cp)
     lines = gpd.GeoDataFrame(
         {"surface": surf, "pipe_od_mm": od, "flow_m3_h": flow},

@@ -304,7 +304,8 @@ class RoomToDrill:
     boreholes : geopandas.GeoDataFrame
         Point layer: ``mini_net_id``, ``depth_m``, ``scenario`` (``"as built"``).
     drillable : geopandas.GeoDataFrame
-        The open ground minus the exclusion zones (``surface``, MultiPolygon).
+        The open ground within ``reach_m`` of the groups minus the exclusion zones
+        (``surface``; pieces cut at a 50 m tile grid).
     exclusions : geopandas.GeoDataFrame
         The exclusion zones (:func:`exclusion_zones`).
     ground : geopandas.GeoDataFrame or None
@@ -387,14 +388,23 @@ def room_to_drill(
     buildings = check_frame(buildings, what="buildings", columns=("mini_net_id",))
     ground = check_frame(ground, what="open ground", columns=("surface",))
     exclusions = check_frame(exclusions, what="exclusion zones")
-    surface, pieces = _tiles(
+    surface, pieces, tile_of = _tiles(
         np.asarray(ground.geometry.values), _TILE_M, ground["surface"].to_numpy()
     )
-    pieces = _subtract(pieces, np.asarray(exclusions.geometry.values))
+    # only the ground a group can reach matters: the pieces within reach_m of a member
+    members = buildings.geometry.values[buildings["mini_net_id"].notna().to_numpy()]
+    if len(members) and len(pieces):
+        reach = shapely.STRtree(shapely.buffer(members, p.reach_m))
+        near = np.unique(reach.query(pieces, predicate="intersects")[0])
+        surface, pieces, tile_of = surface[near], pieces[near], tile_of[near]
+    elif not len(members):
+        surface, pieces, tile_of = surface[:0], pieces[:0], tile_of[:0]
+    pieces = _subtract(pieces, np.asarray(exclusions.geometry.values), tile_of)
     keep = ~shapely.is_empty(pieces)
     surface, pieces = surface[keep], pieces[keep]
+    # the drillable ground as pieces of at most one tile (merging them costs more than it
+    # gives: the layer is for looking at)
     drillable = gpd.GeoDataFrame({"surface": surface}, geometry=pieces, crs=ground.crs)
-    drillable = drillable.dissolve("surface", as_index=False)[["surface", "geometry"]]
     main = buildings[buildings["category"].isin(_MAIN)] if "category" in buildings else buildings
     owner = main["mini_net_id"].astype(object).where(main["mini_net_id"].notna(), None).to_numpy()
     tree = shapely.STRtree(main.geometry.values)
@@ -503,11 +513,14 @@ _TILE_M = 50.0  # the drillable ground is cut into tiles so each group intersect
 
 def _tiles(
     geoms: np.ndarray, size: float, labels: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Cut polygons into their pieces inside `size` x `size` tiles: (labels, pieces)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cut polygons into their pieces inside `size` x `size` tiles: (labels, pieces, tiles).
+
+    ``tiles`` holds each piece's tile box.
+    """
     labels = np.zeros(len(geoms), dtype=object) if labels is None else np.asarray(labels)
     if not len(geoms):
-        return labels[:0], np.zeros(0, dtype=object)
+        return labels[:0], np.zeros(0, dtype=object), np.zeros(0, dtype=object)
     x0, y0, x1, y1 = shapely.total_bounds(geoms)
     xs = np.arange(np.floor(x0 / size) * size, x1 + size, size)
     ys = np.arange(np.floor(y0 / size) * size, y1 + size, size)
@@ -516,13 +529,36 @@ def _tiles(
     gi, ti = shapely.STRtree(tiles).query(geoms, predicate="intersects")
     parts = shapely.make_valid(shapely.intersection(geoms[gi], tiles[ti]))
     keep = ~shapely.is_empty(parts)
-    return labels[gi][keep], parts[keep]
+    return labels[gi][keep], parts[keep], tiles[ti][keep]
 
 
-def _subtract(pieces: np.ndarray, zones: np.ndarray) -> np.ndarray:
-    """Each piece minus the union of the zones that touch it (local unions, not one big one)."""
+def _subtract(pieces: np.ndarray, zones: np.ndarray, tiles: np.ndarray | None = None) -> np.ndarray:
+    """Each piece minus the zones that touch it.
+
+    With `tiles` (each piece's tile box) the zones are united once per tile, clipped to it,
+    and every piece of the tile subtracts that one union (far fewer unions than pieces);
+    without, per piece (local unions, not one big one).
+    """
     if not len(zones) or not len(pieces):
         return pieces
+    if tiles is not None:
+        boxes, which = np.unique(shapely.to_wkb(tiles), return_inverse=True)
+        box_geoms = shapely.from_wkb(boxes)
+        bi, zi = shapely.STRtree(zones).query(box_geoms, predicate="intersects")
+        unions = np.full(len(box_geoms), None, dtype=object)
+        order = np.argsort(bi, kind="stable")
+        bi, zi = bi[order], zi[order]
+        starts = np.flatnonzero(np.r_[True, bi[1:] != bi[:-1]]) if len(bi) else np.zeros(0, int)
+        ends = np.r_[starts[1:], len(bi)]
+        for s_, e in zip(starts, ends, strict=True):
+            k = bi[s_]
+            near = shapely.intersection(zones[zi[s_:e]], box_geoms[k].buffer(0.01))
+            unions[k] = shapely.union_all(near)
+        cut = unions[which]
+        has = np.array([u is not None for u in cut], dtype=bool)
+        out = pieces.copy()
+        out[has] = shapely.difference(pieces[has], np.asarray(list(cut[has]), dtype=object))
+        return shapely.make_valid(out)
     pi, zi = shapely.STRtree(zones).query(pieces, predicate="intersects")
     out = pieces.copy()
     order = np.argsort(pi, kind="stable")
@@ -630,20 +666,28 @@ def _layout_capacity(
     For a unit annual extraction the lowest temperature term ``unit(H)`` (K·m) follows from the
     layout's g-function (:func:`layout_gfunction`) and the monthly loads and peaks
     (:func:`~warmtegis.boreholes.ground_loads`); the loads scale linearly, so the layout takes
-    ``allowed × n H / unit(H)``. Cached per layout key and parameters.
+    ``allowed × n H / unit(H)``. Cached per layout key and parameters, in memory and on
+    disk (:mod:`warmtegis._gcache`), so a later process reads the tables it computed.
     """
+    from ._gcache import cached_table, table_key
     from .boreholes import unit_terms
 
     key = (_layout_key(xy), bp, full_load_hours)
     if key in _LAYOUTS:
         return _LAYOUTS[key]
-    _, units = unit_terms(
-        lambda h, times: layout_gfunction(xy, h, times, bp), bp, _GRID, full_load_hours
-    )
-    n = len(xy)
-    lengths = np.asarray(_GRID)
+
+    def compute() -> tuple[np.ndarray, np.ndarray]:
+        _, units = unit_terms(
+            lambda h, times: layout_gfunction(xy, h, times, bp), bp, _GRID, full_load_hours
+        )
+        return np.asarray(_GRID), np.asarray(units)
+
+    # computed once per layout and parameters, then read from the disk cache by every later
+    # process (:mod:`warmtegis._gcache`)
+    disk_key = table_key("layout", key[0], repr(bp), _GRID, float(full_load_hours))
+    lengths, units = cached_table(disk_key, compute)
     allowed = bp.ground_temperature_c - bp.min_fluid_temperature_c
-    capacity = allowed * n * lengths / np.asarray(units)
+    capacity = allowed * len(xy) * lengths / units
     _LAYOUTS[key] = (lengths, capacity)
     return lengths, capacity
 

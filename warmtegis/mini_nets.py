@@ -35,6 +35,7 @@ __all__ = [
     "partition_blocks",
 ]
 
+
 def _bfs_order(graph: nx.Graph, start) -> list:
     order, seen, frontier = [start], {start}, [start]
     while frontier:
@@ -259,7 +260,7 @@ def mini_net_candidates(
         _, inverse, counts = np.unique(label[rows].astype(str), return_inverse=True,
                                        return_counts=True)  # fmt: skip
         label[rows[counts[inverse] < p.min_dwellings]] = None
-    out["block_id"] = pd.array(np.where(block >= 0, block, None), dtype="Int64")
+    out["block_id"] = pd.array([int(b) if b >= 0 else None for b in block], dtype="Int64")
     out["mini_net_id"] = pd.array(label, dtype="string")
     out["eligible"] = label != None  # noqa: E711 (elementwise)
     out["connected"] = False
@@ -274,9 +275,7 @@ def mini_net_candidates(
     bounds = np.searchsorted(code[order], np.arange(len(ids) + 1))
     merged = [shapely.union_all(geoms[order[a:b]]) for a, b in itertools.pairwise(bounds)]
     n_dwellings = np.bincount(code, minlength=len(ids))
-    demand = np.bincount(
-        code, out["heat_demand_gj"].to_numpy(float)[eligible], minlength=len(ids)
-    )
+    demand = np.bincount(code, out["heat_demand_gj"].to_numpy(float)[eligible], minlength=len(ids))
     nets = gpd.GeoDataFrame(
         {"mini_net_id": ids, "n_dwellings": n_dwellings, "heat_demand_gj": demand},
         geometry=gpd.GeoSeries(np.asarray(merged, dtype=object), crs=out.crs),
@@ -327,5 +326,5 @@ def _trench_lengths(
         m = coo_array((w, (local[:, 0], local[:, 1])), shape=(len(nodes), len(nodes)))
         tree = minimum_spanning_tree(m).tocoo()
         owner = pd.Index(names).get_indexer(group[nodes[tree.row]].astype(str))
-        per_group = np.bincount(owner, tree.data, minlength=len(names))
+        per_group = np.bincount(owner, tree.data, minlength=len(names)).astype(float)
     return per_group + (nets["n_boreholes"].to_numpy() - 1) * spacing_m

@@ -35,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
-__all__ = ["METHODS", "SteinerResult", "steiner_milp", "steiner_tree"]
+__all__ = ["METHODS", "SteinerResult", "shortest_path_tree", "steiner_milp", "steiner_tree"]
 
 #: Methods accepted by :func:`steiner_tree`.
 METHODS = ("improved", "sph", "mehlhorn", "kou", "milp")
@@ -74,10 +74,11 @@ class SteinerResult:
 class _Graph:
     """An undirected weighted graph as integer arrays (node ``i`` = ``nodes[i]``)."""
 
-    def __init__(self, G: nx.Graph, weight: str) -> None:
+    def __init__(self, G: nx.Graph | None, weight: str = "weight") -> None:
+        if G is None:  # filled by from_arrays
+            return
         self.nodes = list(G)
         self.index = {v: i for i, v in enumerate(self.nodes)}
-        self.n = len(self.nodes)
         idx = self.index
         eu, ev, w = [], [], []
         for u, v, d in G.edges(data=weight, default=1.0):
@@ -86,11 +87,28 @@ class _Graph:
             eu.append(idx[u])
             ev.append(idx[v])
             w.append(float(d))
-        u = np.asarray(eu, dtype=np.int64)
-        v = np.asarray(ev, dtype=np.int64)
-        wt = np.asarray(w, dtype=float)
+        self._fill(
+            len(self.nodes),
+            np.asarray(eu, dtype=np.int64),
+            np.asarray(ev, dtype=np.int64),
+            np.asarray(w, dtype=float),
+        )
+
+    @classmethod
+    def from_arrays(cls, n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> _Graph:
+        """Return the graph of nodes 0..n-1 and edges (u, v) of weight w, without networkx."""
+        g = cls(None)
+        g.nodes = list(range(n))
+        g.index = {i: i for i in range(n)}
+        keep = np.asarray(u) != np.asarray(v)
+        g._fill(n, np.asarray(u, np.int64)[keep], np.asarray(v, np.int64)[keep],
+                np.asarray(w, float)[keep])  # fmt: skip
+        return g
+
+    def _fill(self, n: int, u: np.ndarray, v: np.ndarray, wt: np.ndarray) -> None:
+        self.n = n
         if len(wt) and (wt < 0).any():
-            raise ValueError(f"edge attribute {weight!r} must be >= 0")
+            raise ValueError("edge weights must be >= 0")
         # scipy's sparse graphs drop explicit zeros: give zero-length edges a tiny weight
         wt = np.maximum(wt, _EPS)
         self.eu, self.ev = np.minimum(u, v), np.maximum(u, v)
@@ -268,6 +286,34 @@ def _sph(g: _Graph, terminals: np.ndarray, root: int, w: np.ndarray | None = Non
         left -= sum(is_term[x] for x in path)
         grow(path)
     return g.edge_ids(eu, ev)
+
+
+def shortest_path_tree(
+    n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, terminals: Iterable[int], root: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Steiner tree by the shortest path heuristic on a graph given as arrays (no networkx).
+
+    The ``"sph"`` method of :func:`steiner_tree` for callers that build many small graphs
+    (a mini net's trench grid): nodes 0..n-1, edges (u, v) with weights w.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The tree's edges as node arrays (a, b).
+
+    Examples
+    --------
+    A square with one long side: the tree joining three corners skips it.
+
+    >>> a, b = shortest_path_tree(4, np.array([0, 1, 2, 3]), np.array([1, 2, 3, 0]),
+    ...                           np.array([1.0, 1.0, 1.0, 5.0]), [0, 3], 0)
+    >>> sorted(zip(a.tolist(), b.tolist()))
+    [(0, 1), (1, 2), (2, 3)]
+    """
+    g = _Graph.from_arrays(n, u, v, w)
+    terms = np.unique(np.r_[np.fromiter(terminals, int), root])
+    edges = _prune(g, _sph(g, terms, int(root)), _term_mask(g, terms))
+    return g.eu[edges], g.ev[edges]
 
 
 # ----------------------------------------------------------------------------- local search
