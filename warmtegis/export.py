@@ -89,6 +89,23 @@ def _plain(gdf: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
     return out
 
 
+def _feature_collection(gdf: gpd.GeoDataFrame) -> dict:
+    """Return the GeoJSON of a WGS84 frame, geometries serialised by GEOS in one call.
+
+    Several times faster than geopandas' feature-by-feature ``__geo_interface__``.
+    """
+    import json
+
+    geoms = shapely.to_geojson(gdf.geometry.values, indent=None)
+    props = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).to_dict("records")
+    features = [
+        {"type": "Feature", "properties": p, "geometry": json.loads(g)}
+        for p, g in zip(props, geoms, strict=True)
+        if g is not None
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
 def _geojson(
     gdf: gpd.GeoDataFrame,
     name: str,
@@ -101,7 +118,7 @@ def _geojson(
     folium = _folium()
     data = _plain(gdf, list(fields))
     layer = folium.GeoJson(
-        data,
+        _feature_collection(data),
         name=name,
         show=show,
         style_function=style,
