@@ -342,6 +342,9 @@ def run_stages(
             out, inputs, p, source, route=route, drill=drill, tolerate=tolerate, name=name,
             layers=layers,
         )  # fmt: skip
+    # the corridor stage runs beside the mini-net stages: sorted, the warnings come out in
+    # the same order in every run
+    out.warnings.sort()
     return out
 
 
@@ -388,35 +391,39 @@ def _run_stages(
                 ),
             )
         roads = inputs.roads
+        corridors_job = None
+        pool = None
         if roads is not None and len(roads):
-            out.corridors = stage(
-                "corridors",
-                lambda: analyse_corridors(
-                    roads,
-                    sewers=None if _empty(inputs.sewers) else inputs.sewers,
-                    trees=None if _empty(inputs.trees) else inputs.trees,
-                    params=p.corridors,
-                ),
-            )
+
+            def corridors() -> Corridors | None:
+                return stage(
+                    "corridors",
+                    lambda: analyse_corridors(
+                        roads,
+                        sewers=None if _empty(inputs.sewers) else inputs.sewers,
+                        trees=None if _empty(inputs.trees) else inputs.trees,
+                        params=p.corridors,
+                    ),
+                )
+
+            if tolerate:  # batch areas: one thread per worker
+                out.corridors = corridors()
+            else:
+                # a study: the corridor stage (GEOS, which releases the GIL) runs beside the
+                # mini-net stages, which do not need it; routing waits for it
+                from concurrent.futures import ThreadPoolExecutor
+
+                pool = ThreadPoolExecutor(max_workers=1)
+                corridors_job = pool.submit(corridors)
+        try:
+            _mini_net_stages(out, inputs, p, stage, drill)
+        finally:
+            if corridors_job is not None and pool is not None:
+                pool.shutdown(wait=True)
+        if corridors_job is not None:
+            out.corridors = corridors_job.result()
         if out.corridors is not None:
             out.layers.update(corridors_layers(out.corridors))
-        if out.buildings is not None:
-            stock = out.buildings
-            out.mini_nets = stage(
-                "mini nets",
-                lambda: mini_net_candidates(
-                    stock,
-                    params=p.mini_nets,
-                    borehole_params=p.boreholes,
-                    cost_params=p.costs,
-                ),
-            )
-        if drill and out.mini_nets is not None and len(out.mini_nets.mini_nets):
-            nets = out.mini_nets
-            out.drilling = stage("room to drill", lambda: _room_to_drill(inputs, nets, p))
-        if out.mini_nets is not None and len(out.mini_nets.mini_nets):
-            nets, room = out.mini_nets, out.drilling
-            out.design = stage("mini-net design", lambda: _design(inputs, nets, room, p))
         if route and out.corridors is not None and out.mini_nets is not None:
             segments, buildings = out.corridors.road_segments, out.mini_nets.buildings
             out.network = stage(
@@ -440,6 +447,26 @@ def _run_stages(
         + f"; {len(out.layers)} layers"
         + (f"; {len(out.notes)} stage(s) skipped" if out.notes else "")
     )
+
+
+def _mini_net_stages(
+    out: StageResults, inputs: Inputs, p: Parameters, stage: Callable, drill: bool
+) -> None:
+    """Run the mini-net stage, room to drill and the mini-net design (in this order)."""
+    if out.buildings is not None:
+        stock = out.buildings
+        out.mini_nets = stage(
+            "mini nets",
+            lambda: mini_net_candidates(
+                stock, params=p.mini_nets, borehole_params=p.boreholes, cost_params=p.costs
+            ),
+        )
+    if drill and out.mini_nets is not None and len(out.mini_nets.mini_nets):
+        nets = out.mini_nets
+        out.drilling = stage("room to drill", lambda: _room_to_drill(inputs, nets, p))
+    if out.mini_nets is not None and len(out.mini_nets.mini_nets):
+        nets, room = out.mini_nets, out.drilling
+        out.design = stage("mini-net design", lambda: _design(inputs, nets, room, p))
 
 
 def _assemble_layers(out: StageResults) -> None:
