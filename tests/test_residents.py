@@ -142,7 +142,7 @@ def test_site_answers_in_headless_chromium(voorburg, site):
     detached = _addresses(site, "d")[0]
     rec = json.loads(
         (lambda t: t[t.index(",") + 1 : t.rindex(")")])(
-            (site.parent / "data" / "adressen" / f"{member[0][:4]}.js").read_text()
+            (site.parent / "data" / "adressen" / f"{member[0][:5]}.js").read_text()
         )
     )[member[0]][member[1]]
     gid = rec[1]

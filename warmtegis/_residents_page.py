@@ -49,7 +49,7 @@ details{margin:.5rem 0}summary{cursor:pointer;font-weight:600}
 _JS = r"""
 (function () {
   "use strict";
-  var PC4 = new Set(window.WG_PC4);
+  var SECTORS = window.WG_PC;  // PC4 -> the first letters of its postcodes in the area
   var cache = {}, waiting = {};
   function arrived(key, data) {
     cache[key] = data;
@@ -215,15 +215,15 @@ _JS = r"""
     }
     var address = q.postcode.slice(0, 4) + " " + q.postcode.slice(4) + " " + q.number +
                   (q.suffix ? " " + q.suffix : "");
-    var pc4 = q.postcode.slice(0, 4);
-    if (!PC4.has(pc4)) {
+    var pc4 = q.postcode.slice(0, 4), sector = q.postcode.slice(0, 5);
+    if (!SECTORS[pc4] || SECTORS[pc4].indexOf(q.postcode.charAt(4)) < 0) {
       say("<h2>" + esc(address) + "</h2><p id=\"onbekend\">Dit adres ligt niet in het gebied " +
           "van deze verkenning (" + esc(window.WG_AREA) + "). Kijk bij uw gemeente of er " +
           "een verkenning voor uw buurt is.</p>", true);
       return;
     }
     say("<p>Even zoeken&hellip;</p>");
-    load("a" + pc4, "data/adressen/" + pc4 + ".js").then(function (data) {
+    load("a" + sector, "data/adressen/" + sector + ".js").then(function (data) {
       var street = data[q.postcode] || {};
       var rec = street[q.number + q.suffix];
       if (!rec) {
@@ -285,7 +285,7 @@ controleert alles ter plekke. Berekend met warmtegis """
     )
 
 
-def page_html(pc4: list[str], meta: dict) -> str:
+def page_html(sectors: dict[str, str], meta: dict) -> str:
     """Return ``index.html``: the form, the steps and the inline script."""
     cost = meta["individual_eur"]
     area = meta.get("study") or "deze buurt"
@@ -321,7 +321,8 @@ def page_html(pc4: list[str], meta: dict) -> str:
         f"{html.escape(meta['run_date'])} met warmtegis {html.escape(meta['version'])}. "
         "Richtprijzen incl. btw; geen offerte.</p></footer>"
         "<script>"
-        f"window.WG_PC4={json.dumps(pc4)};window.WG_AREA={json.dumps(area)};"
+        f"window.WG_PC={json.dumps(sectors, separators=(',', ':'))};"
+        f"window.WG_AREA={json.dumps(area)};"
         f"window.WG_COST={json.dumps(cost)};"
         f"{_JS}</script></body></html>"
     )

@@ -7,10 +7,11 @@ from the run's layers (the GeoPackage's figures, one source of truth).
 no tracking; opens from disk):
 
 - ``index.html``: the search form, the steps of the standard approach, and a small script;
-  the list of postcode areas (PC4) it covers is inline, so an address outside the area is
-  answered without a request;
-- ``data/adressen/<PC4>.js``: the addresses of one postcode area, loaded when a resident
-  asks for one (as a script, which browsers allow from disk where they refuse ``fetch``);
+  the postcode areas it covers (each PC4 with the first letters that follow it) are inline,
+  so an address outside the area is answered without a request;
+- ``data/adressen/<PC4><letter>.js``: the addresses of one postcode sector (``2274K``:
+  2274 KA-KZ), loaded when a resident asks for one (as a script, which browsers allow from
+  disk where they refuse ``fetch``);
 - ``data/groepen/<mini_net_id>.js``: one group's dwellings, loops, trench and costs;
 - with ``design=True`` the groups' design packages under ``ontwerp/`` (the page links the
   tender request).
@@ -326,9 +327,10 @@ def _group_payload(result: Any, gid: str, design_link: str | None) -> dict:
 
 
 def _records_by_pc4(records: pd.DataFrame) -> dict[str, dict]:
+    """Group the records by postcode sector (PC4 + first letter): one small file each."""
     out: dict[str, dict] = {}
     for r in records.itertuples(index=False):
-        pc4 = r.postcode[:4]
+        pc4 = r.postcode[:5]
         key = f"{r.huisnummer}{r.suffix}"
         rec = [
             r.status,
@@ -420,9 +422,12 @@ def write_residents_site(result: Any, out_dir: str | Path, *, design: bool = Fal
             (tmp / "data" / "groepen" / f"{gid}.js").write_text(
                 f'wgGroep("{gid}",{text});\n', encoding="utf-8"
             )
-        (tmp / "index.html").write_text(page_html(sorted(by_pc4), meta), encoding="utf-8")
+        sectors: dict[str, str] = {}
+        for key in sorted(by_pc4):
+            sectors[key[:4]] = sectors.get(key[:4], "") + key[4:]
+        (tmp / "index.html").write_text(page_html(sectors, meta), encoding="utf-8")
     log(
-        f"residents: {len(records)} addresses in {len(by_pc4)} postcode areas, "
+        f"residents: {len(records)} addresses in {len(by_pc4)} postcode sectors, "
         f"{len(groups)} groups, written to {out_dir}"
     )
     return out_dir / "index.html"
