@@ -30,12 +30,14 @@ def main() -> None:
     result = run_study(get_path("voorburg/study.toml"))
     with tempfile.TemporaryDirectory() as tmp:
         page = write_residents_site(result, Path(tmp) / "site")
-        chunk = sorted((page.parent / "data" / "adressen").glob("*.js"))[0]
-        text = chunk.read_text(encoding="utf-8")
-        data = json.loads(text[text.index(",") + 1 : text.rindex(")")])
-        postcode, number = next(
-            (pc, k) for pc, streets in data.items() for k, r in streets.items() if r[0] == "g"
-        )
+        found = []
+        for chunk in sorted((page.parent / "data" / "adressen").glob("*.js")):
+            text = chunk.read_text(encoding="utf-8")
+            data = json.loads(text[text.index(",") + 1 : text.rindex(")")])
+            found += [
+                (pc, k) for pc, streets in data.items() for k, r in streets.items() if r[0] == "g"
+            ]
+        postcode, number = found[0]
         with headless_page(page, width=420, height=1500) as driver:
             driver.find_element(By.ID, "postcode").send_keys(postcode)
             driver.find_element(By.ID, "huisnummer").send_keys(number)
