@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -58,7 +59,19 @@ def _run(study_path: Path, out: Path, map_path: Path | None, assets: Path | None
     paths = [out, csv, md, tif] + ([map_path] if map_path is not None else [])
     outputs = OutputSet(paths, inputs=[study.path] + [s.path for s in study.inputs.values()])
     result = run_study(study)
-    with outputs:
+    with outputs, contextlib.ExitStack() as stack:
+        job = None
+        if map_path is not None:
+            # the map (Python: folium, jinja) is built beside the GeoPackage and raster
+            # writes (GDAL, which releases the GIL)
+            from concurrent.futures import ThreadPoolExecutor
+
+            map_tmp = stack.enter_context(outputs.writing(map_path))
+            pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+            job = pool.submit(
+                write_map, result, map_tmp, assets=assets,
+                tiles=None if assets else "OpenStreetMap",
+            )  # fmt: skip
         with outputs.writing(out) as tmp:
             result.to_geopackage(tmp)
         with outputs.writing(csv) as tmp:
@@ -67,9 +80,8 @@ def _run(study_path: Path, out: Path, map_path: Path | None, assets: Path | None
             tmp.write_text(summary_markdown(result), encoding="utf-8")
         with outputs.writing(tif) as tmp:
             write_heat_density(result.layers["buildings"], tmp)
-        if map_path is not None:
-            with outputs.writing(map_path) as tmp:
-                write_map(result, tmp, assets=assets, tiles=None if assets else "OpenStreetMap")
+        if job is not None:
+            job.result()
     return result
 
 
