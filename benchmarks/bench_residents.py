@@ -47,7 +47,7 @@ def main() -> None:
     args = ap.parse_args()
     settings.progress = False
     print(
-        "| area | addresses | run s | site s | first view kB | PC4 chunks | chunk kB median / "
+        "| area | addresses | run s | site s | first view kB | address chunks (PC4 + letter) | chunk kB median / "
         "max | groups | group kB max | largest search kB | peak RSS MiB |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
