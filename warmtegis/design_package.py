@@ -11,7 +11,6 @@ ground-source heat pump. :func:`write_design_packages` writes one folder per gro
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -41,13 +40,6 @@ from .units import KWH_PER_GJ
 __all__ = ["GroupDesign", "ScenarioDesign", "group_designs", "write_design_packages"]
 
 CRS = "EPSG:28992"
-_NL = {"as built": "huidige staat", "standaard": "isolatiestandaard", "streef": "streefwaarden"}
-_SURFACE_NL = {
-    "garden": "tuin",
-    "open ground": "open terrein",
-    "paving": "bestrating",
-    "road crossing": "wegkruising",
-}
 
 
 @dataclass
@@ -373,7 +365,3 @@ def write_design_packages(
         index.to_csv(tmp / "index.csv", index=False)
     log(f"design: {len(folders)} package(s) written to {out_dir}")
     return folders
-
-
-def _esc(text: object) -> str:
-    return html.escape(str(text))
