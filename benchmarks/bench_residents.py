@@ -47,8 +47,8 @@ def main() -> None:
     args = ap.parse_args()
     settings.progress = False
     print(
-        "| area | addresses | run s | site s | first view kB | address chunks (PC4 + letter) | chunk kB median / "
-        "max | groups | group kB max | largest search kB | peak RSS MiB |"
+        "| area | addresses | run s | site s | first view kB | address chunks (PC4 + letter) "
+        "| chunk kB median / max | groups | group kB max | largest search kB | peak RSS MiB |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     measure("Voorburg, 3 buurten (bundled)", get_path("voorburg/study.toml"))
