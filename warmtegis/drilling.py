@@ -181,9 +181,12 @@ def exclusion_zones(
     water, roads = _checked(water, "water"), _checked(roads, "roads")
     parts: list[tuple[str, float, np.ndarray]] = []
     parts.append(
-        ("building", p.building_clearance_m,
-         shapely.buffer(buildings.geometry.values, p.building_clearance_m))
-    )  # fmt: skip
+        (
+            "building",
+            p.building_clearance_m,
+            shapely.buffer(buildings.geometry.values, p.building_clearance_m),
+        )
+    )
     if trees is not None and len(trees):
         from .corridors import obstacle_zones
 
@@ -194,14 +197,20 @@ def exclusion_zones(
         diam = sewers["diameter_m"].to_numpy(float) if "diameter_m" in sewers else np.nan
         half = np.where(np.isfinite(diam), diam / 2, 0.0)
         parts.append(
-            ("sewer", p.sewer_clearance_m,
-             shapely.buffer(sewers.geometry.values, half + p.sewer_clearance_m))
-        )  # fmt: skip
+            (
+                "sewer",
+                p.sewer_clearance_m,
+                shapely.buffer(sewers.geometry.values, half + p.sewer_clearance_m),
+            )
+        )
     if water is not None and len(water):
         parts.append(
-            ("water", p.water_clearance_m,
-             shapely.buffer(water.geometry.values, p.water_clearance_m))
-        )  # fmt: skip
+            (
+                "water",
+                p.water_clearance_m,
+                shapely.buffer(water.geometry.values, p.water_clearance_m),
+            )
+        )
     if roads is not None and len(roads):
         g = roads.geometry.values
         lines = shapely.get_type_id(g) <= 2
@@ -467,16 +476,24 @@ def room_to_drill(
             ids.extend([gid] * len(xy))
             depths.extend([depth] * len(xy))
     boreholes = gpd.GeoDataFrame(
-        {"mini_net_id": ids, "depth_m": np.asarray(depths, dtype=float),
-         "scenario": ["as built"] * len(ids)},
+        {
+            "mini_net_id": ids,
+            "depth_m": np.asarray(depths, dtype=float),
+            "scenario": ["as built"] * len(ids),
+        },
         geometry=gpd.GeoSeries(np.asarray(points, dtype=object), crs=mini_nets.crs or CRS),
-    )  # fmt: skip
+    )
     log(
         f"room to drill: {int(groups['has_room'].sum())} of {len(groups)} mini nets have room "
         f"for their loops; {len(boreholes)} loops placed"
     )
-    return RoomToDrill(groups=groups, boreholes=boreholes, drillable=drillable,
-                       exclusions=exclusions, ground=ground)  # fmt: skip
+    return RoomToDrill(
+        groups=groups,
+        boreholes=boreholes,
+        drillable=drillable,
+        exclusions=exclusions,
+        ground=ground,
+    )
 
 
 def _parcel_filter(
@@ -541,8 +558,12 @@ def _subtract(pieces: np.ndarray, zones: np.ndarray, tiles: np.ndarray | None = 
     """
     if not len(zones) or not len(pieces):
         return pieces
-    if tiles is not None:
-        boxes, which = np.unique(shapely.to_wkb(tiles), return_inverse=True)
+    boxes, which = (
+        np.unique(shapely.to_wkb(tiles), return_inverse=True) if tiles is not None else (None, None)
+    )
+    # one union per tile pays where tiles hold many pieces (BGT terrain: a garden per pand);
+    # with one piece per tile (the fallback ground) the per-piece unions are cheaper
+    if boxes is not None and len(pieces) > 1.5 * len(boxes):
         box_geoms = shapely.from_wkb(boxes)
         bi, zi = shapely.STRtree(zones).query(box_geoms, predicate="intersects")
         unions = np.full(len(box_geoms), None, dtype=object)
