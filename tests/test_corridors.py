@@ -247,3 +247,26 @@ def test_wageningen_without_obstacles_is_passable(wageningen):
     _, c = wageningen
     assert c.road_segments["passable"].all()
     assert c.road_segments["road_width_m"].isin([6.0, 9.0]).all()  # G and P defaults
+
+
+def test_centrelines_are_cached_on_disk_and_recomputed_when_damaged(tmp_path, monkeypatch):
+    """The skeletons of the same carriageways are read back, equal; a damaged file is redone."""
+    from warmtegis import read_roads
+    from warmtegis.corridors import derive_centrelines
+    from warmtegis.datasets import get_path
+
+    monkeypatch.setenv("WARMTEGIS_CACHE_DIR", str(tmp_path))
+    roads = read_roads(get_path("otterlo/bgt_wegdeel.gpkg"), layer="wegdeel")
+    first = derive_centrelines(roads)
+    files = list((tmp_path / "centrelines").glob("*.npy"))
+    assert len(files) == 1
+    again = derive_centrelines(roads)
+    assert again.geometry.geom_equals_exact(first.geometry, 0).all()
+    files[0].write_bytes(b"not a numpy file")
+    redone = derive_centrelines(roads)
+    assert redone.geometry.geom_equals_exact(first.geometry, 0).all()
+    # other parameters, another key
+    from warmtegis.params import CorridorParams
+
+    derive_centrelines(roads, CorridorParams(centreline_min_branch_m=8.0))
+    assert len(list((tmp_path / "centrelines").glob("*.npy"))) == 2

@@ -352,6 +352,49 @@ def road_surface(roads: gpd.GeoDataFrame, params: CorridorParams | None = None) 
 
 
 # --------------------------------------------------------------------------- centrelines
+def _cached_skeletons(polys: np.ndarray, p: CorridorParams, compute) -> np.ndarray:
+    """Return the carriageways' skeletons, computed once per geometry and parameters.
+
+    Kept on disk beside the g-function tables (:func:`warmtegis._gcache.cache_dir`), keyed by
+    the polygons' WKB, the skeleton parameters and pygeoops' version: a study run again (other
+    parameters downstream, a new session) reads them instead of recomputing the Voronoi step.
+    """
+    import hashlib
+    from importlib import metadata
+
+    from ._gcache import cache_dir
+
+    digest = hashlib.sha256()
+    for part in (
+        "centrelines-1", metadata.version("pygeoops"), p.centreline_densify_m,
+        p.centreline_min_branch_m, p.centreline_simplify_m,
+    ):  # fmt: skip
+        digest.update(repr(part).encode())
+    for wkb in shapely.to_wkb(polys):
+        digest.update(wkb)
+    path = cache_dir() / "centrelines" / f"{digest.hexdigest()}.npy"
+    if path.is_file():
+        try:
+            stored = np.load(path, allow_pickle=False)
+            lines = shapely.from_wkb(stored)
+            if len(lines) == len(polys):
+                return lines
+        except (OSError, ValueError, shapely.errors.GEOSException):
+            pass  # a damaged cache file: compute again
+    lines = compute()
+    try:
+        import tempfile
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".npy.tmp")
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, np.asarray(shapely.to_wkb(lines), dtype=object).astype(bytes))
+        os.replace(tmp, path)
+    except OSError as exc:  # a read-only cache folder: keep going without it
+        log(f"centreline cache not written ({path.parent}: {exc.strerror or exc})")
+    return lines
+
+
 def derive_centrelines(
     surfaces: gpd.GeoDataFrame, params: CorridorParams | None = None
 ) -> gpd.GeoDataFrame:
@@ -388,12 +431,16 @@ def derive_centrelines(
             simplifytolerance=-0.25,
         )
 
-    # one skeleton per connected carriageway; GEOS releases the GIL in the Voronoi step, so
-    # threads (largest parts first) use every core
-    order = np.argsort(-shapely.get_num_coordinates(polys), kind="stable")
-    lines = np.empty(len(polys), dtype=object)
-    with ThreadPoolExecutor(max_workers=min(len(polys), os.cpu_count() or 1)) as pool:
-        lines[order] = list(pool.map(skeleton, polys[order]))
+    def skeletons() -> np.ndarray:
+        # one skeleton per connected carriageway; GEOS releases the GIL in the Voronoi step,
+        # so threads (largest parts first) use every core
+        order = np.argsort(-shapely.get_num_coordinates(polys), kind="stable")
+        out = np.empty(len(polys), dtype=object)
+        with ThreadPoolExecutor(max_workers=min(len(polys), os.cpu_count() or 1)) as pool:
+            out[order] = list(pool.map(skeleton, polys[order]))
+        return out
+
+    lines = _cached_skeletons(polys, p, skeletons)
     lines = lines[~shapely.is_missing(lines) & ~shapely.is_empty(lines)]
     noded = shapely.node(shapely.union_all(lines))
     segs = shapely.get_parts(shapely.line_merge(noded))
