@@ -397,17 +397,21 @@ def room_to_drill(
     buildings = check_frame(buildings, what="buildings", columns=("mini_net_id",))
     ground = check_frame(ground, what="open ground", columns=("surface",))
     exclusions = check_frame(exclusions, what="exclusion zones")
-    surface, pieces, tile_of = _tiles(
-        np.asarray(ground.geometry.values), _TILE_M, ground["surface"].to_numpy()
-    )
-    # only the ground a group can reach matters: the pieces within reach_m of a member
+    # only the ground a group can reach matters: the polygons, then their tile pieces, within
+    # reach_m of a member
     members = buildings.geometry.values[buildings["mini_net_id"].notna().to_numpy()]
-    if len(members) and len(pieces):
-        reach = shapely.STRtree(shapely.buffer(members, p.reach_m))
+    geoms = np.asarray(ground.geometry.values)
+    labels = ground["surface"].to_numpy()
+    reach = shapely.STRtree(shapely.buffer(members, p.reach_m)) if len(members) else None
+    if reach is not None and len(geoms):
+        near_polys = np.unique(reach.query(geoms, predicate="intersects")[0])
+        geoms, labels = geoms[near_polys], labels[near_polys]
+    elif reach is None:
+        geoms, labels = geoms[:0], labels[:0]
+    surface, pieces, tile_of = _tiles(geoms, _TILE_M, labels)
+    if reach is not None and len(pieces):
         near = np.unique(reach.query(pieces, predicate="intersects")[0])
         surface, pieces, tile_of = surface[near], pieces[near], tile_of[near]
-    elif not len(members):
-        surface, pieces, tile_of = surface[:0], pieces[:0], tile_of[:0]
     pieces = _subtract(pieces, np.asarray(exclusions.geometry.values), tile_of)
     keep = ~shapely.is_empty(pieces)
     surface, pieces = surface[keep], pieces[keep]
