@@ -198,43 +198,32 @@ def load_inputs(study: Study) -> Inputs:
         log("study has no roads: the corridor and routing stages are skipped")
     sewers = read_sewers(spec["sewers"].path, **opts("sewers")) if "sewers" in spec else None
     trees = read_trees(spec["trees"].path, **opts("trees")) if "trees" in spec else None
-    barriers = None
-    if "barriers" in spec:
-        barriers = read_layer(
-            spec["barriers"].path,
-            spec["barriers"].layer,
-            geometry_types=("LineString", "MultiLineString", "Polygon", "MultiPolygon"),
-            what="barriers (water, railways)",
-            **spec["barriers"].options,
-        )
+
+    def layer(name: str, geometry_types: tuple[str, ...], what: str) -> gpd.GeoDataFrame | None:
+        """Read the optional plain layer `name` of the study, or None when it has none."""
+        if name not in spec:
+            return None
+        return read_layer(
+            spec[name].path, spec[name].layer, geometry_types=geometry_types, what=what,
+            **spec[name].options,
+        )  # fmt: skip
+
+    polygons = ("Polygon", "MultiPolygon")
+    barriers = layer(
+        "barriers", ("LineString", "MultiLineString", *polygons), "barriers (water, railways)"
+    )
     terrain = None
     if "terrain" in spec:
         from .drilling import read_terrain
 
         terrain = read_terrain(spec["terrain"].path, **opts("terrain"))
-    parcels = None
-    if "parcels" in spec:
-        parcels = read_layer(
-            spec["parcels"].path,
-            spec["parcels"].layer,
-            geometry_types=("Polygon", "MultiPolygon"),
-            what="cadastral parcels (BRK perceel)",
-            **spec["parcels"].options,
-        )
+    parcels = layer("parcels", polygons, "cadastral parcels (BRK perceel)")
     addresses = None
     if "addresses" in spec:
         from .io import read_addresses
 
         addresses = read_addresses(spec["addresses"].path, **opts("addresses"))
-    buurten = None
-    if "buurten" in spec:
-        buurten = read_layer(
-            spec["buurten"].path,
-            spec["buurten"].layer,
-            geometry_types=("Polygon", "MultiPolygon"),
-            what="buurten (CBS wijk- en buurtkaart)",
-            **spec["buurten"].options,
-        )
+    buurten = layer("buurten", polygons, "buurten (CBS wijk- en buurtkaart)")
     return Inputs(
         buildings=buildings,
         roads=roads,

@@ -309,6 +309,31 @@ def _as_list(value: Any) -> list[str]:
     return [t.strip().strip('"') for t in text.split(",") if t.strip()]
 
 
+def _column_lookup(
+    frame: pd.DataFrame, location: str, need: Mapping[str, str], *, hint: bool = False
+) -> tuple[Any, dict[str, Any]]:
+    """Find columns by lower-case name; raise for every one of `need` (name -> why) missing.
+
+    Returns ``col(name)`` (the column, or all-missing when absent) and the lower-case map.
+    With `hint` each message says how to name a differently called column.
+    """
+    lower = {str(c).lower(): c for c in frame.columns}
+    problems = Problems()
+    for key, why in need.items():
+        if key not in lower:
+            problems.add(
+                f"{location} has no column {key!r}{f' ({why})' if why else ''}; columns present: "
+                f"{', '.join(map(str, frame.columns))}"
+                + (f' (give columns = {{ {key} = "..." }})' if hint else "")
+            )
+    problems.raise_if_any()
+
+    def col(name: str) -> pd.Series:
+        return frame[lower[name]] if name in lower else pd.Series(pd.NA, index=frame.index)
+
+    return col, lower
+
+
 def read_verblijfsobjecten(
     path: PathLike,
     *,
@@ -340,19 +365,9 @@ def read_verblijfsobjecten(
         columns=columns,
     )
     location = where(path, gdf.attrs.get("source_layer"))
-    lower = {str(c).lower(): c for c in gdf.columns}
-    problems = Problems()
-    need = {"identificatie": "the unit id", "pandref": "the pand it lies in"}
-    for key, why in need.items():
-        if key not in lower:
-            problems.add(
-                f"{location} has no column {key!r} ({why}); columns present: "
-                f"{', '.join(map(str, gdf.columns))}"
-            )
-    problems.raise_if_any()
-
-    def col(name: str) -> pd.Series:
-        return gdf[lower[name]] if name in lower else pd.Series(pd.NA, index=gdf.index)
+    col, lower = _column_lookup(
+        gdf, location, {"identificatie": "the unit id", "pandref": "the pand it lies in"}
+    )
 
     keep = ~col("status").astype("string").isin(_VBO_GONE).fillna(False).astype(bool)
     if "eindgeldigheid" in lower:
@@ -487,18 +502,9 @@ def read_addresses(
     except Exception as exc:
         raise InputError(f"cannot read {location} ({exc})") from exc
     df = rename_columns(df, columns, location)
-    lower = {str(c).lower(): c for c in df.columns}
-    problems = Problems()
-    for key in ("identificatie", "postcode", "huisnummer"):
-        if key not in lower:
-            problems.add(
-                f"{location} has no column {key!r}; columns present: "
-                f'{", ".join(map(str, df.columns))} (give columns = {{ {key} = "..." }})'
-            )
-    problems.raise_if_any()
-
-    def col(name: str) -> pd.Series:
-        return df[lower[name]] if name in lower else pd.Series(pd.NA, index=df.index)
+    col, _ = _column_lookup(
+        df, location, dict.fromkeys(("identificatie", "postcode", "huisnummer"), ""), hint=True
+    )
 
     postcode = _clean_text(col("postcode")).str.replace(" ", "", regex=False).str.upper()
     number = pd.to_numeric(col("huisnummer"), errors="coerce")
