@@ -24,14 +24,13 @@ import shapely
 
 from ._errors import InputError
 from ._log import log
+from .collective_loop import Trench, route_trenches
 from .costs import price_mini_nets
 from .design import (
     SCENARIOS,
-    Trench,
     bill_of_quantities,
     heat_pump_size_kw,
     klic_polygon,
-    route_trenches,
     scenario_demand,
 )
 from .drilling import room_to_drill
