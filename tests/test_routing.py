@@ -17,7 +17,7 @@ from warmtegis.graph import street_graph
 from warmtegis.hydraulics import DN_INNER_DIAMETER_MM, pipe_dn, pressure_drop, simultaneity
 from warmtegis.params import RoutingParams
 from warmtegis.routing import route_network
-from warmtegis.steiner import steiner_milp, steiner_tree
+from warmtegis.steiner import shortest_path_tree, steiner_milp, steiner_tree
 
 CRS = "EPSG:28992"
 
@@ -102,6 +102,30 @@ def test_steiner_errors():
     H.add_edge("x", "y", weight=1.0)
     with pytest.raises(nx.NetworkXError, match="not all connected"):
         steiner_tree(H, ["a", "x"], method="sph")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_array_shortest_path_tree_equals_the_graph_heuristic(seed):
+    """The scipy-array SPH (mini-net trenches) builds the same tree as steiner_tree's "sph".
+
+    Two implementations of Takahashi & Matsuyama's heuristic (scipy Dijkstra passes vs
+    incremental pure-Python waves); distinct random weights leave no ties, so the trees
+    must be edge for edge the same, and each a tree joining every terminal.
+    """
+    G = jittered_grid(9, seed)
+    rng = np.random.default_rng(seed)
+    terminals = sorted(rng.choice(len(G), 8, replace=False).tolist())
+    root = terminals[0]
+    u, v = (np.array(x) for x in zip(*G.edges, strict=True))
+    w = np.array([G[a][b]["weight"] for a, b in G.edges])
+    ta, tb = shortest_path_tree(len(G), u, v, w, terminals, root)
+    mine = {tuple(sorted(e)) for e in zip(ta.tolist(), tb.tolist(), strict=True)}
+    ref = steiner_tree(G, terminals, root=root, method="sph")
+    assert mine == {tuple(sorted(e)) for e in ref.tree.edges}
+    T = nx.Graph(list(mine))
+    assert nx.is_tree(T) and set(terminals) <= set(T)
+    with pytest.raises(ValueError, match="not all connected"):
+        shortest_path_tree(4, np.array([0, 2]), np.array([1, 3]), np.ones(2), [0, 3], 0)
 
 
 # ------------------------------------------------------------------------------ sizing

@@ -158,12 +158,54 @@ def route_trench(
     blocked
         Polygons it may not cross.
     """
+    index = _SurfaceIndex.of(surfaces)
+    return _route(
+        mini_net_id,
+        np.asarray(dwellings, dtype=object),
+        np.asarray(dwelling_kw, float),
+        np.asarray(loops, float).reshape(-1, 2),
+        index,
+        np.asarray(blocked, dtype=object),
+        params or Parameters(),
+        reach_m,
+    )
+
+
+_RANK = ("open ground", "garden", "paving", "road crossing")
+
+
+@dataclass
+class _SurfaceIndex:
+    """The trench surfaces as arrays: geometry, rank in :data:`_RANK` and a spatial index."""
+
+    geoms: np.ndarray
+    rank: np.ndarray
+    tree: shapely.STRtree
+
+    @classmethod
+    def of(cls, surfaces: gpd.GeoDataFrame) -> _SurfaceIndex:
+        rank = {s: i for i, s in enumerate(_RANK)}
+        geoms = np.asarray(surfaces.geometry.values, dtype=object)
+        r = surfaces["surface"].map(rank).fillna(0).to_numpy(int)
+        return cls(geoms, r, shapely.STRtree(geoms))
+
+
+def _route(
+    mini_net_id: str,
+    dwellings: np.ndarray,
+    dwelling_kw: np.ndarray,
+    loops: np.ndarray,
+    surfaces: _SurfaceIndex,
+    blocked: np.ndarray,
+    p: Parameters,
+    reach_m: float | None,
+) -> Trench:
+    """:func:`route_trench` on prepared arrays (the loop of :func:`route_trenches`)."""
     from scipy import sparse as sp
     from scipy.sparse import csgraph
 
     from .steiner import shortest_path_tree
 
-    p = params or Parameters()
     cp = p.collective_loop
     reach = p.drilling.reach_m if reach_m is None else reach_m
     prices = p.costs.mini_net
@@ -178,21 +220,22 @@ def route_trench(
     gx, gy = np.meshgrid(xs, ys)
     px, py = gx.ravel(), gy.ravel()
     pts = shapely.points(px, py)
-    # the surface of each grid point: the priciest surface it lies in
-    rank = {s: i for i, s in enumerate(("open ground", "garden", "paving", "road crossing"))}
+    # the surface of each grid point: the priciest surface it lies in (each polygon is
+    # tested against the grid points in its box, prepared once: the polygons are the
+    # complex side)
     label = np.full(len(pts), -1)
-    near = surfaces.iloc[surfaces.sindex.query(area, predicate="intersects")]
+    inside = np.flatnonzero(shapely.intersects_xy(area, px, py))
+    pt_tree = shapely.STRtree(pts[inside])
+    near = surfaces.tree.query(area, predicate="intersects")
     if len(near):
-        pi, si = shapely.STRtree(near.geometry.values).query(pts, predicate="intersects")
-        r = near["surface"].map(rank).fillna(0).to_numpy(int)[si]
-        np.maximum.at(label, pi, r)
+        si, pi = pt_tree.query(surfaces.geoms[near], predicate="intersects")
+        np.maximum.at(label, inside[pi], surfaces.rank[near][si])
     if len(blocked):
-        bi, _ = shapely.STRtree(blocked).query(pts, predicate="intersects")
-        label[np.unique(bi)] = -1
-    label[~shapely.intersects_xy(area, px, py)] = -1
+        _, bi = pt_tree.query(blocked, predicate="intersects")
+        label[inside[np.unique(bi)]] = -1
     ny, nx_ = gy.shape
     ok = label >= 0
-    names = np.array(list(rank))
+    names = np.array(_RANK)
     price = np.array([getattr(prices, TRENCH_PRICE[s]) for s in names])
     edges_u, edges_v, weights = [], [], []
     grid_id = np.arange(len(pts)).reshape(ny, nx_)
@@ -221,17 +264,18 @@ def route_trench(
     loop_nodes = tree.nearest(shapely.points(loops))
     root = int(tree.nearest(manifold))
     wall_nodes = []
-    for i, home in enumerate(dwellings):
-        cand = tree.query(home, predicate="dwithin", distance=cp.wall_reach_m)
-        if not len(cand):
+    hi, ci = tree.query(dwellings, predicate="dwithin", distance=cp.wall_reach_m)
+    d_all = shapely.distance(node_pts[ci], manifold)
+    for i in range(len(dwellings)):
+        mine = hi == i
+        if not mine.any():
             return Trench(
                 _empty_lines(),
                 manifold,
                 f"no trench route: dwelling {i + 1} has no open ground within "
                 f"{cp.wall_reach_m:g} m of its wall",
             )
-        d = shapely.distance(node_pts[cand], manifold)
-        wall_nodes.append(int(cand[int(np.argmin(d))]))
+        wall_nodes.append(int(ci[mine][int(np.argmin(d_all[mine]))]))
     terminals = sorted({root, *wall_nodes, *loop_nodes.tolist()})
     m = len(nodes)
     adjacency = sp.csr_array((np.ones(len(lu)), (lu, lv)), shape=(m, m))
@@ -268,7 +312,7 @@ def route_trench(
             loops_below[up] += loops_below[n]
     gx_, gy_ = px[nodes], py[nodes]
     glabel = label[nodes]
-    segs, kw, surf = [], [], []
+    up_n, lo_n, kw, surf = [], [], [], []
     for n in order:
         up = parent[n]
         if up is None:
@@ -277,23 +321,38 @@ def route_trench(
         load = max(
             ground[hb].sum() * simultaneity(len(hb)) if hb else 0.0, loops_below[n] * per_loop
         )
-        segs.append(((gx_[up], gy_[up]), (gx_[n], gy_[n])))
+        up_n.append(up)
+        lo_n.append(n)
         kw.append(load)
-        surf.append(names[max(glabel[up], glabel[n])])
+        surf.append(max(glabel[up], glabel[n]))
     od, flow, _ = size_pe(np.asarray(kw), cp)
+    a_, b_ = np.asarray(up_n), np.asarray(lo_n)
+    coords = np.stack([np.c_[gx_[a_], gy_[a_]], np.c_[gx_[b_], gy_[b_]]], axis=1)
+    # one run per surface and pipe size, in the order a dissolve by both gives (by name)
+    alpha = np.argsort(names)
+    by_name = np.argsort(alpha)[np.asarray(surf)]
+    keys, run = np.unique(np.c_[by_name, od], axis=0, return_inverse=True)
+    run = run.ravel()
+    segs = shapely.linestrings(coords)
+    merged = shapely.line_merge(
+        np.array([shapely.union_all(segs[run == k]) for k in range(len(keys))], dtype=object)
+    )
+    flow_max = np.zeros(len(keys))
+    np.maximum.at(flow_max, run, flow)
+    # the grid's 45° steps simplified to the straight runs a digger would make
+    geom = shapely.simplify(merged, cp.grid_m / 2, preserve_topology=True)
     lines = gpd.GeoDataFrame(
-        {"surface": surf, "pipe_od_mm": od, "flow_m3_h": flow},
-        geometry=shapely.linestrings(np.asarray(segs)),
+        {
+            "mini_net_id": mini_net_id,
+            "surface": names[alpha][keys[:, 0]],
+            "pipe_od_mm": keys[:, 1].astype(int),
+            "flow_m3_h": flow_max,
+            "length_m": shapely.length(geom),
+        },
+        geometry=geom,
         crs=CRS,
     )
-    lines = lines.dissolve(["surface", "pipe_od_mm"], aggfunc={"flow_m3_h": "max"}, as_index=False)
-    # the grid's 45° steps simplified to the straight runs a digger would make
-    merged = shapely.line_merge(lines.geometry.values)
-    lines["geometry"] = shapely.simplify(merged, cp.grid_m / 2, preserve_topology=True)
-    lines["length_m"] = lines.length
-    lines.insert(0, "mini_net_id", mini_net_id)
-    cols = ["mini_net_id", "surface", "pipe_od_mm", "flow_m3_h", "length_m", "geometry"]
-    return Trench(gpd.GeoDataFrame(lines[cols], crs=CRS), manifold)
+    return Trench(lines, manifold)
 
 
 def trench_ground(ground: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
@@ -305,9 +364,11 @@ def trench_ground(ground: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None) -> g
 
     parts = [ground[["surface", "geometry"]]]
     if roads is not None and len(roads):
-        geoms = roads.geometry.values
-        lines = shapely.get_type_id(geoms) <= 2
-        geoms = np.where(lines, shapely.buffer(geoms, _LINE_HALF_WIDTH_M), geoms)
+        geoms = np.asarray(roads.geometry.values, dtype=object)
+        lines = np.flatnonzero(shapely.get_type_id(geoms) <= 2)
+        if len(lines):
+            geoms = geoms.copy()
+            geoms[lines] = shapely.buffer(geoms[lines], _LINE_HALF_WIDTH_M)
         parts.append(
             gpd.GeoDataFrame({"surface": ["road crossing"] * len(geoms)}, geometry=geoms, crs=CRS)
         )
@@ -343,35 +404,27 @@ def route_trenches(
         ``flow_m3_h``) and the manifolds (Point: ``mini_net_id``).
     """
     p = params or Parameters()
-    surfaces = trench_ground(ground, roads)
+    surfaces = _SurfaceIndex.of(trench_ground(ground, roads))
     blocked = trench_blocked(buildings, exclusions)
     block_tree = shapely.STRtree(blocked)
     ids = buildings["mini_net_id"]
     member = ids.astype(object).where(ids.notna(), None).to_numpy()
-    by_group = boreholes.groupby("mini_net_id").groups
+    members = pd.Series(np.arange(len(member))).groupby(member).indices
+    geoms = np.asarray(buildings.geometry.values, dtype=object)
+    peak = buildings["peak_kw"].to_numpy(float)
+    hole_xy = shapely.get_coordinates(boreholes.geometry.values)
+    by_group = boreholes.groupby("mini_net_id").indices
     rows, lines, manifolds = [], [], []
     for gid in mini_nets["mini_net_id"].astype(str):
-        mine = buildings[member == gid]
-        xy = (
-            shapely.get_coordinates(boreholes.geometry.loc[by_group[gid]].values)
-            if gid in by_group
-            else np.zeros((0, 2))
-        )
+        mine = members.get(gid, np.zeros(0, int))
+        xy = hole_xy[by_group[gid]] if gid in by_group else np.zeros((0, 2))
         if not len(xy):
             rows.append((gid, 0.0, 0.0, 0.0, 0.0, False, "no trench route: no loops placed"))
             continue
         near = block_tree.query(
-            shapely.buffer(shapely.union_all(mine.geometry.values), p.drilling.reach_m + 5)
+            shapely.buffer(shapely.union_all(geoms[mine]), p.drilling.reach_m + 5)
         )
-        t = route_trench(
-            gid,
-            mine.geometry.values,
-            mine["peak_kw"].to_numpy(float),
-            xy,
-            surfaces=surfaces,
-            blocked=blocked[near],
-            params=p,
-        )
+        t = _route(gid, geoms[mine], peak[mine], xy, surfaces, blocked[near], p, None)
         by = t.length_by_surface
         garden = by.get("garden", 0.0) + by.get("open ground", 0.0)
         rows.append(
