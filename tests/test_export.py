@@ -15,7 +15,7 @@ from nbclient import NotebookClient
 from shapely.geometry import box
 
 import warmtegis as wg
-from warmtegis.export import heat_density, summary_markdown, to_folium, write_map
+from warmtegis.export import PIPE_COLOURS, heat_density, summary_markdown, to_folium, write_map
 
 ROOT = Path(__file__).resolve().parents[1]
 CRS = "EPSG:28992"
@@ -115,6 +115,52 @@ def test_map_in_headless_chromium(otterlo, tmp_path):
         drawn = page.execute_script("return document.querySelectorAll('canvas').length")
         assert drawn >= 1  # prefer_canvas: the vector layers are drawn on a canvas
         assert page.find_element(By.ID, "warmtegis-legend").is_displayed()
+        # every feature of every layer is on the map, styled and with its popup (the
+        # layers' features are added to the page as text, see export._layer_class)
+        found = page.execute_script(_OVERLAYS_JS)
+    layers = otterlo.layers
+    expected = {
+        "Free trench corridors": "free_corridors",
+        "Obstacles (root zones, sewer clearances)": "obstacles",
+        "Streets: does the trench fit?": "road_segments",
+        "Bottlenecks": "bottlenecks",
+        "Heat network pipes (class, DN)": "pipes",
+        "Mini-net groups": "mini_nets",
+        "Buildings (mini net / heat network)": "buildings",
+    }
+    for label, key in expected.items():
+        assert found[label]["n"] == int(layers[key].geometry.notna().sum()), label
+        assert found[label]["popup"], label
+    pipes = found["Heat network pipes (class, DN)"]
+    assert {c: PIPE_COLOURS[c] for c, _ in pipes["pipe_class_colour"]} == dict(
+        pipes["pipe_class_colour"]
+    )
+    assert set(c for c, _ in pipes["pipe_class_colour"]) == set(layers["pipes"]["pipe_class"])
+    seg = layers["road_segments"]
+    streets = found["Streets: does the trench fit?"]
+    assert sorted(streets["ids"]) == sorted(seg["segment_id"].astype(str))
+    assert "free width (m)" in streets["first_popup"]
+
+
+# per overlay of the layer control: its features, the popup of the first one, and for the
+# pipes each feature's class and drawn colour
+_OVERLAYS_JS = """
+const key = Object.keys(window).find(k => /^layer_control_.*_layers$/.test(k));
+const out = {};
+for (const [label, group] of Object.entries(window[key].overlays)) {
+    const subs = group.getLayers();
+    const popup = group.getPopup();
+    out[label] = {
+        n: subs.length,
+        popup: popup !== undefined,
+        first_popup: popup && subs.length ? popup._content(subs[0]).innerHTML : "",
+        ids: subs.map(l => String(l.feature.properties.segment_id)),
+        pipe_class_colour: subs.filter(l => l.feature.properties.pipe_class !== undefined)
+            .map(l => [l.feature.properties.pipe_class, l.options.color]),
+    };
+}
+return out;
+"""
 
 
 @pytest.mark.parametrize(
@@ -129,3 +175,23 @@ def test_notebook_runs_top_to_bottom(notebook):
         o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
     ]
     assert errors == []
+
+
+def test_map_features_text_is_script_safe_geojson():
+    """The features text the map embeds is GeoJSON (json.loads) and cannot close its <script>."""
+    import json
+
+    from warmtegis.export import _features_json
+
+    name = "</script><b>Kerk & 'Dorp'</b>"
+    gdf = gpd.GeoDataFrame(
+        {"street_name": [name, None], "width_m": [4.25, 3.0]},
+        geometry=[box(5.8, 52.0, 5.81, 52.01), None],
+        crs=4326,
+    )
+    text, props = _features_json(gdf)
+    assert "<" not in text and ">" not in text and "&" not in text and "'" not in text
+    fc = json.loads(text)
+    assert [f["properties"] for f in fc["features"]] == [{"street_name": name, "width_m": 4.25}]
+    assert fc["features"][0]["id"] == "0" and props == [{"street_name": name, "width_m": 4.25}]
+    assert fc["features"][0]["geometry"]["type"] == "Polygon"

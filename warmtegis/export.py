@@ -15,6 +15,7 @@ Every writer writes to a temporary file that replaces the target only when compl
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -74,13 +75,20 @@ def _folium() -> Any:
 def _plain(gdf: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
     """Return a light WGS84 copy for the map.
 
-    Geometries simplified by 0.2 m (invisible at street scale), `columns` as JSON-safe
+    Geometries simplified by 0.2 m (invisible at street scale) and rounded to 1e-7°,
+    `columns` as JSON-safe
     Python values (NA -> None, floats rounded to 2 decimals).
     """
     cols = [c for c in columns if c in gdf.columns]
     out = gdf[[*cols, gdf.geometry.name]].copy()
-    out[out.geometry.name] = shapely.simplify(out.geometry.values, 0.2, preserve_topology=True)
-    out = out.to_crs(4326)
+    # for display only: the plain Douglas-Peucker simplification (several times faster than
+    # the topology-preserving one on the buffered root zones; at 0.2 m nothing a map shows
+    # collapses), then WGS84 coordinates rounded to 1e-7° (about 1 cm), which halves the
+    # page: every digit is serialised and parsed twice on its way into the HTML
+    geoms = shapely.simplify(np.asarray(out.geometry.values, dtype=object), 0.2)
+    geoms = gpd.GeoSeries(geoms, crs=gdf.crs).to_crs(4326).values
+    out[out.geometry.name] = shapely.set_precision(geoms, 1e-7, mode="pointwise")
+    out = out.set_crs(4326, allow_override=True)
     for c in cols:
         s = out[c]
         if pd.api.types.is_float_dtype(s):
@@ -89,21 +97,100 @@ def _plain(gdf: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
     return out
 
 
-def _feature_collection(gdf: gpd.GeoDataFrame) -> dict:
-    """Return the GeoJSON of a WGS84 frame, geometries serialised by GEOS in one call.
+def _features_json(gdf: gpd.GeoDataFrame) -> tuple[str, list[dict]]:
+    """Return a WGS84 frame's features as GeoJSON text (ids "0".."n-1") and its properties.
 
-    Several times faster than geopandas' feature-by-feature ``__geo_interface__``.
+    Geometries are serialised by GEOS in one call and joined as text: no geometry passes
+    through Python's json module. The text is HTML-safe like jinja's ``tojson``.
     """
     import json
 
-    geoms = shapely.to_geojson(gdf.geometry.values, indent=None)
+    geoms = shapely.to_geojson(np.asarray(gdf.geometry.values, dtype=object), indent=None)
     props = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).to_dict("records")
-    features = [
-        {"type": "Feature", "properties": p, "geometry": json.loads(g)}
-        for p, g in zip(props, geoms, strict=True)
-        if g is not None
-    ]
-    return {"type": "FeatureCollection", "features": features}
+    keep = [i for i, g in enumerate(geoms) if g is not None]
+    text = ",".join(
+        f'{{"type":"Feature","id":"{k}","properties":{json.dumps(props[i])},'
+        f'"geometry":{geoms[i]}}}'
+        for k, i in enumerate(keep)
+    )
+    for char, code in _HTML_SAFE:
+        text = text.replace(char, code)
+    return f'{{"type":"FeatureCollection","features":[{text}]}}', [props[i] for i in keep]
+
+
+#: What jinja's ``tojson`` escapes so that JSON is safe inside a <script> element.
+_HTML_SAFE = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027"))
+
+
+@functools.cache
+def _layer_class() -> Any:
+    """Return the map's GeoJSON layer class (built on first use: folium is imported lazily).
+
+    A :class:`folium.GeoJson` whose features are added to the page as text. folium renders
+    a layer's script, data included, and branca then compiles that output again as a jinja
+    template (``MacroElement.render``); for a map's megabytes of coordinates that second
+    pass, with the json round trips, took most of the map's time. Here folium renders the
+    layer from its first feature's properties without geometry (its popup checks the
+    fields there; Leaflet skips a feature without geometry), the style mapping is made
+    from every feature's properties as ``GeoJson.render`` makes it, and the features follow
+    as one text element that is not compiled. Same page, same Leaflet calls.
+    """
+    folium = _folium()
+    from branca.element import Element
+    from folium.features import GeoJsonStyleMapper
+    from folium.map import Layer
+    from folium.utilities import get_obj_in_upper_tree
+
+    class _Text(Element):
+        """Script text added to the page as it is (no template)."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self._text = text
+
+        def render(self, **kwargs: Any) -> str:
+            return self._text
+
+    geojson: Any = folium.GeoJson
+
+    class GeoJsonLayer(geojson):
+        def __init__(
+            self, features: str, properties: list[dict], bounds: list, **kwargs: Any
+        ) -> None:
+            data = {
+                "type": "FeatureCollection",
+                "features": [
+                    {"type": "Feature", "id": str(i), "properties": p, "geometry": None}
+                    for i, p in enumerate(properties)
+                ],
+            }
+            super().__init__(data, **kwargs)
+            self._features = features
+            self._bounds = bounds
+
+        def _get_self_bounds(self) -> list:
+            return self._bounds
+
+        def render(self, **kwargs: Any) -> None:
+            full: dict = getattr(self, "data")  # noqa: B009 (set by GeoJson; mypy sees Any)
+            self.parent_map = get_obj_in_upper_tree(self, folium.Map)
+            if (self.style or self.highlight) and full["features"]:
+                mapper = GeoJsonStyleMapper(full, self.feature_identifier, self)
+                if self.style:
+                    self.style_map = mapper.get_style_map(self.style_function)
+                if self.highlight:
+                    self.highlight_map = mapper.get_highlight_map(self.highlight_function)
+            self.data = {"type": "FeatureCollection", "features": full["features"][:1]}
+            try:
+                Layer.render(self, **kwargs)  # what GeoJson.render does after the mapping
+            finally:
+                self.data = full
+            self.get_root().script.add_child(
+                _Text(f"{self.get_name()}_add({self._features});"),
+                name=self.get_name() + "_features",
+            )
+
+    return GeoJsonLayer
 
 
 def _geojson(
@@ -117,8 +204,12 @@ def _geojson(
     """Build a toggleable GeoJson layer with a popup of `fields` (column -> label)."""
     folium = _folium()
     data = _plain(gdf, list(fields))
-    layer = folium.GeoJson(
-        _feature_collection(data),
+    features, properties = _features_json(data)
+    x0, y0, x1, y1 = data.total_bounds
+    layer = _layer_class()(
+        features,
+        properties,
+        [[y0, x0], [y1, x1]],
         name=name,
         show=show,
         style_function=style,
