@@ -131,6 +131,7 @@ def test_map_in_headless_chromium(otterlo, tmp_path):
     for label, key in expected.items():
         assert found[label]["n"] == int(layers[key].geometry.notna().sum()), label
         assert found[label]["popup"], label
+        assert found[label]["empty"] == 0, label  # no feature simplified away
     pipes = found["Heat network pipes (class, DN)"]
     assert {c: PIPE_COLOURS[c] for c, _ in pipes["pipe_class_colour"]} == dict(
         pipes["pipe_class_colour"]
@@ -152,6 +153,7 @@ for (const [label, group] of Object.entries(window[key].overlays)) {
     const popup = group.getPopup();
     out[label] = {
         n: subs.length,
+        empty: subs.filter(l => l.getLatLngs && l.getLatLngs().flat(Infinity).length === 0).length,
         popup: popup !== undefined,
         first_popup: popup && subs.length ? popup._content(subs[0]).innerHTML : "",
         ids: subs.map(l => String(l.feature.properties.segment_id)),

@@ -76,16 +76,18 @@ def _plain(gdf: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
     """Return a light WGS84 copy for the map.
 
     Geometries simplified by 0.2 m (invisible at street scale) and rounded to 1e-7°,
-    `columns` as JSON-safe
-    Python values (NA -> None, floats rounded to 2 decimals).
+    `columns` as JSON-safe Python values (NA -> None, floats rounded to 2 decimals).
     """
     cols = [c for c in columns if c in gdf.columns]
     out = gdf[[*cols, gdf.geometry.name]].copy()
     # for display only: the plain Douglas-Peucker simplification (several times faster than
-    # the topology-preserving one on the buffered root zones; at 0.2 m nothing a map shows
-    # collapses), then WGS84 coordinates rounded to 1e-7° (about 1 cm), which halves the
-    # page: every digit is serialised and parsed twice on its way into the HTML
-    geoms = shapely.simplify(np.asarray(out.geometry.values, dtype=object), 0.2)
+    # the topology-preserving one on the buffered root zones); a sliver it collapses keeps
+    # its own shape. Then WGS84 coordinates rounded to 1e-7° (about 1 cm), which shrinks the
+    # page by a third: every digit is serialised into the HTML and parsed by the browser
+    plain = np.asarray(out.geometry.values, dtype=object)
+    geoms = shapely.simplify(plain, 0.2, preserve_topology=False)
+    lost = shapely.is_empty(geoms) & ~shapely.is_empty(plain)
+    geoms[lost] = plain[lost]
     geoms = gpd.GeoSeries(geoms, crs=gdf.crs).to_crs(4326).values
     out[out.geometry.name] = shapely.set_precision(geoms, 1e-7, mode="pointwise")
     out = out.set_crs(4326, allow_override=True)
