@@ -28,7 +28,9 @@ trees (:func:`read_trees`)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -138,7 +140,7 @@ def write_geopackage(
     path = Path(path)
     if path.suffix.lower() != ".gpkg":
         raise InputError(f"output {path} must be a GeoPackage ending in .gpkg")
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, _sqlite_unsynced():
         for name, frame in layers.items():
             if isinstance(frame, gpd.GeoDataFrame):
                 frame = _flatten_lists(frame)
@@ -168,5 +170,33 @@ def write_geopackage(
                     promote_to_multi=gtype.startswith("Multi"), append=started,
                 )  # fmt: skip
                 started = True
+        _fsync(tmp)
     log(f"wrote {len(layers) + len(parts or {})} layers to {path}")
     return path
+
+
+@contextlib.contextmanager
+def _sqlite_unsynced() -> Iterator[None]:
+    """Let GDAL's SQLite skip its fsync per layer while a GeoPackage is written.
+
+    Every ``write_dataframe`` call opens, writes and closes the file, and SQLite syncs it
+    each time: about 6 ms per layer, half the demo GeoPackage's 0.26 s. The file is a
+    temporary one that replaces the output only when complete, so it is synced once, whole,
+    before that (:func:`_fsync`). The previous setting is restored afterwards.
+    """
+    key = "OGR_SQLITE_SYNCHRONOUS"
+    before = pyogrio.get_gdal_config_option(key)
+    pyogrio.set_gdal_config_options({key: "OFF"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({key: before})
+
+
+def _fsync(path: Path) -> None:
+    """Flush a written file to disk (before it is renamed onto an output)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
