@@ -26,7 +26,7 @@ from warmtegis.pipeline import Inputs, run_stages
 def timed(fn):
     """Run `fn`: its seconds and the process's peak resident memory after it (MiB).
 
-    (tracemalloc would slow the pure-Python trench search several times over.)
+    (tracemalloc would slow the Python parts of the design several times over.)
     """
     t = time.perf_counter()
     out = fn()
