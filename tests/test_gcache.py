@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from warmtegis._gcache import TABLE_VERSION, cached_table, table_key
+from warmtegis._gcache import TABLE_VERSION, BoundedCache, cached_table, table_key
 from warmtegis.boreholes import _unit_table_key, _unit_table_uncached
 from warmtegis.params import BoreholeParams
 from warmtegis.units import FULL_LOAD_HOURS
@@ -56,14 +57,51 @@ def test_shipped_tables_are_what_pygfunction_computes():
 def test_other_parameters_are_computed_once_and_then_read_from_disk(tmp_path):
     first_s, first_computed, first = _fresh(tmp_path, "'ground_conductivity_w_mk': 1.7")
     assert first_computed  # not shipped: computed with pygfunction, then written
-    files = list((tmp_path / "gfunctions").glob("*.npz"))
-    assert len(files) >= 3  # a table per line length used (and the 7/8 pair for 12 loops)
+    db = tmp_path / "gfunctions.sqlite"
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT key, lengths, unit FROM tables").fetchall()
+    assert len(rows) >= 3  # a table per line length used (and the 7/8 pair for 12 loops)
+    assert all(len(np.frombuffer(r[1])) == len(GRID) == len(np.frombuffer(r[2])) for r in rows)
     again_s, again_computed, again = _fresh(tmp_path, "'ground_conductivity_w_mk': 1.7")
     assert not again_computed and again == first and again_s < first_s
-    # a damaged cache file is computed again, not an error
-    files[0].write_bytes(b"not a table")
-    _, _, third = _fresh(tmp_path, "'ground_conductivity_w_mk': 1.7")
-    assert third == first
+    # a damaged row is computed again; a damaged file is set aside and started afresh
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE tables SET unit = ? WHERE key = ?", (b"\x00" * 3, rows[0][0]))
+    _, computed, third = _fresh(tmp_path, "'ground_conductivity_w_mk': 1.7")
+    assert computed and third == first
+    for f in tmp_path.glob("gfunctions.sqlite*"):
+        f.unlink()
+    db.write_bytes(b"not a database" * 100)
+    _, computed, fourth = _fresh(tmp_path, "'ground_conductivity_w_mk': 1.7")
+    assert computed and fourth == first
+    assert (tmp_path / "gfunctions.sqlite.damaged").is_file()
+    _, computed, _ = _fresh(tmp_path, "'ground_conductivity_w_mk': 1.7")
+    assert not computed  # the fresh file holds the tables again
+
+
+def test_the_in_memory_tables_are_bounded(monkeypatch, tmp_path):
+    """A national batch meets a layout per group: the process keeps the most recent only."""
+    from warmtegis import _gcache, drilling
+
+    cache = BoundedCache(3)
+    for k in "abcd":
+        cache.put(k, k.upper())
+    assert len(cache) == 3 and cache.get("a") is None and cache.get("b") == "B"
+    cache.put("e", "E")  # "b" was just used: "c" goes
+    assert cache.get("c") is None and cache.get("b") == "B"
+
+    monkeypatch.setenv("WARMTEGIS_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(_gcache, "_memory", BoundedCache(5))
+    monkeypatch.setattr(drilling, "_LAYOUTS", BoundedCache(5))
+    rng = np.random.default_rng(0)
+    for _ in range(12):
+        drilling._layout_capacity(rng.uniform(0, 40, (3, 2)), BoreholeParams(), FULL_LOAD_HOURS)
+    assert len(_gcache._memory) == 5 and len(drilling._LAYOUTS) == 5
+    assert len(_gcache._disk) == 12  # every layout's table kept on disk, in one file
+    # the database and its write-ahead log, no file per table
+    assert {p.name for p in tmp_path.iterdir()} <= {
+        "gfunctions.sqlite", "gfunctions.sqlite-wal", "gfunctions.sqlite-shm"
+    }  # fmt: skip
 
 
 def test_an_unwritable_cache_folder_is_skipped(tmp_path):

@@ -5,12 +5,12 @@ load at a grid of loop lengths, :func:`warmtegis.boreholes.size_mini_nets`). Com
 takes pygfunction about half a second, so a fresh process used to spend ~4 s on them before
 its first sizing. Tables are now looked up, in this order:
 
-1. in memory (this process);
+1. in memory (this process; the :data:`MEMORY_TABLES` most recently used);
 2. in ``warmtegis/data/gfunction_tables.npz``, shipped with the package for the default
    parameters (``python -m warmtegis._gcache`` rebuilds it);
-3. on disk in ``$WARMTEGIS_CACHE_DIR`` (default ``~/.cache/warmtegis``), one ``.npz`` per table,
-   written atomically (temporary name + rename) the first time a table is computed; a cache
-   folder that cannot be written is skipped with a log line, never an error.
+3. on disk in ``$WARMTEGIS_CACHE_DIR`` (default ``~/.cache/warmtegis``), in one SQLite file
+   ``gfunctions.sqlite`` (:class:`_DiskCache`), written the first time a table is computed; a
+   cache folder that cannot be written is skipped with a log line, never an error.
 
 A table's key is the SHA-256 of everything it depends on: its kind, layout, the borehole and
 ground parameters (their ``repr``), the length grid, the full-load hours, this module's table
@@ -23,22 +23,63 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
-from collections.abc import Callable
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from importlib import metadata, resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ._log import log
 
-__all__ = ["cache_dir", "cached_table", "table_key"]
+__all__ = ["BoundedCache", "cache_dir", "cached_table", "table_key"]
 
 #: Bump when the way tables are computed changes.
 TABLE_VERSION = 1
 _SHIPPED = "gfunction_tables.npz"
-_memory: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+#: Tables kept in memory per process, most recently used first out of reach of eviction. A
+#: national batch with room to drill meets hundreds of thousands of distinct loop layouts;
+#: a layout costs about 1.3 kB in memory over both caches, so 4,096 bound them to ~5 MB.
+MEMORY_TABLES = 4096
 _shipped: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+
+
+class BoundedCache:
+    """A dict-like memo that keeps the `maxsize` most recently used entries (thread-safe)."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._data: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any | None:
+        """Return the entry for `key` (and mark it used), or None."""
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        """Store `value` under `key`, evicting the least recently used beyond `maxsize`."""
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+_memory = BoundedCache(MEMORY_TABLES)
 
 
 def _pygfunction_version() -> str:
@@ -82,32 +123,116 @@ def cached_table(
     key: str, compute: Callable[[], tuple[np.ndarray, np.ndarray]]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return the table `key`: from memory, the shipped file, the disk cache, or `compute()`."""
-    if key in _memory:
-        return _memory[key]
+    found = _memory.get(key)
+    if found is not None:
+        return found
     table = _load_shipped().get(key)
-    path = cache_dir() / "gfunctions" / f"{key}.npz"
-    if table is None and path.is_file():
-        try:
-            with np.load(path) as data:
-                table = (data["lengths"], data["unit"])
-        except (OSError, ValueError, KeyError):  # a damaged cache file: compute it again
-            table = None
+    if table is None:
+        table = _disk.read(key)
     if table is None:
         table = compute()
-        _write(path, table)
-    _memory[key] = table
+        _disk.write(key, table)
+    _memory.put(key, table)
     return table
 
 
-def _write(path: Path, table: tuple[np.ndarray, np.ndarray]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".npz.tmp")
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, lengths=table[0], unit=table[1])
-        os.replace(tmp, path)
-    except OSError as exc:  # a read-only or full cache folder: keep the table in memory only
-        log(f"g-function cache not written ({path.parent}: {exc.strerror or exc})", logging.DEBUG)
+class _DiskCache:
+    """The tables computed on this machine: one SQLite file, ``gfunctions.sqlite``.
+
+    One row per table (key, lengths, unit as float64 bytes) in a single file, not a file
+    per table: a national batch with room to drill meets a distinct loop layout in almost
+    every group, hundreds of thousands of tables of about 270 bytes each (with the key).
+    Write-ahead logging lets the batch's worker processes read while one writes
+    (``timeout`` waits for a writer's lock); a row is committed on its own, so a killed
+    process loses at most the table it was writing. A file that is not a database (damaged)
+    is set aside and started afresh; a folder that cannot be written is skipped with a log
+    line, never an error.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._con: sqlite3.Connection | None = None
+        self._at: tuple[int, Path] | None = None  # (process, file) of the open connection
+        self._off: tuple[int, Path] | None = None  # the same for a file that failed
+
+    def _connect(self) -> sqlite3.Connection | None:
+        where = (os.getpid(), cache_dir() / _DB)
+        if where == self._at:
+            return self._con
+        if where == self._off:
+            return None
+        self._con, self._at = None, None  # a forked worker or another folder: a new one
+        path = where[1]
+        for attempt in range(2):
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                con = sqlite3.connect(path, timeout=30, check_same_thread=False)
+                con.execute("PRAGMA journal_mode=WAL")
+                con.execute(
+                    "CREATE TABLE IF NOT EXISTS tables "
+                    "(key TEXT PRIMARY KEY, lengths BLOB NOT NULL, unit BLOB NOT NULL)"
+                )
+                con.commit()
+            except sqlite3.DatabaseError as exc:
+                if attempt == 0 and path.is_file() and "not a database" in str(exc):
+                    path.replace(path.with_name(path.name + ".damaged"))
+                    continue
+                self._give_up(where, exc)
+                return None
+            except OSError as exc:
+                self._give_up(where, exc)
+                return None
+            self._con, self._at = con, where
+            return con
+        return None  # pragma: no cover - the loop returns
+
+    def _give_up(self, where: tuple[int, Path], exc: Exception) -> None:
+        log(f"g-function cache not used ({where[1]}: {exc})", logging.DEBUG)
+        self._off = where
+
+    def read(self, key: str) -> tuple[np.ndarray, np.ndarray] | None:
+        with self._lock:
+            con = self._connect()
+            if con is None:
+                return None
+            try:
+                row = con.execute(
+                    "SELECT lengths, unit FROM tables WHERE key = ?", (key,)
+                ).fetchone()
+            except sqlite3.Error:
+                return None
+        if row is None:
+            return None
+        try:
+            lengths, unit = np.frombuffer(row[0]), np.frombuffer(row[1])
+        except (TypeError, ValueError):  # not float64 bytes
+            return None
+        if len(lengths) != len(unit) or not len(unit) or not np.isfinite(unit).all():
+            return None  # a damaged row: computed again (and replaced)
+        return lengths, unit
+
+    def write(self, key: str, table: tuple[np.ndarray, np.ndarray]) -> None:
+        lengths, unit = (np.ascontiguousarray(t, dtype=np.float64).tobytes() for t in table)
+        with self._lock:
+            con = self._connect()
+            if con is None:
+                return
+            try:
+                with con:
+                    con.execute(
+                        "INSERT OR REPLACE INTO tables VALUES (?, ?, ?)", (key, lengths, unit)
+                    )
+            except sqlite3.Error as exc:  # full disk, read-only file: memory only
+                log(f"g-function cache not written ({self._at}: {exc})", logging.DEBUG)
+
+    def __len__(self) -> int:
+        with self._lock:
+            con = self._connect()
+            return 0 if con is None else con.execute("SELECT COUNT(*) FROM tables").fetchone()[0]
+
+
+_DB = "gfunctions.sqlite"
+_disk = _DiskCache()
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._gcache import MEMORY_TABLES, BoundedCache
 from ._log import log
 from ._validate import check_frame
 from .boreholes import ground_loads
@@ -627,7 +628,9 @@ def _grid_points(area, grid_m: float, *, centred: bool) -> np.ndarray:
 #: Loop lengths (m) the g-function of a placed layout is computed at; lengths between are
 #: interpolated (as :func:`~warmtegis.boreholes.size_mini_nets` does for lines).
 _GRID = (30.0, 60.0, 100.0, 150.0, 200.0, 260.0)
-_LAYOUTS: dict = {}
+#: Per layout and parameters: the grid lengths and the annual extraction the layout takes at
+#: each (bounded like the g-function tables: the most recently used ones).
+_LAYOUTS = BoundedCache(MEMORY_TABLES)
 
 
 def _layout_key(xy: np.ndarray) -> tuple:
@@ -698,8 +701,9 @@ def _layout_capacity(
     from .boreholes import unit_terms
 
     key = (_layout_key(xy), bp, full_load_hours)
-    if key in _LAYOUTS:
-        return _LAYOUTS[key]
+    found = _LAYOUTS.get(key)
+    if found is not None:
+        return found
 
     def compute() -> tuple[np.ndarray, np.ndarray]:
         _, units = unit_terms(
@@ -713,7 +717,7 @@ def _layout_capacity(
     lengths, units = cached_table(disk_key, compute)
     allowed = bp.ground_temperature_c - bp.min_fluid_temperature_c
     capacity = allowed * len(xy) * lengths / units
-    _LAYOUTS[key] = (lengths, capacity)
+    _LAYOUTS.put(key, (lengths, capacity))
     return lengths, capacity
 
 
