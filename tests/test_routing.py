@@ -126,6 +126,11 @@ def test_array_shortest_path_tree_equals_the_graph_heuristic(seed):
     assert nx.is_tree(T) and set(terminals) <= set(T)
     with pytest.raises(ValueError, match="not all connected"):
         shortest_path_tree(4, np.array([0, 2]), np.array([1, 3]), np.ones(2), [0, 3], 0)
+    # parallel edges: the lightest counts (0-1 at 1.0 beats 0-2-1 at 1.5; 3.0 is ignored)
+    a, b = shortest_path_tree(
+        3, np.array([0, 1, 0, 2]), np.array([1, 0, 2, 1]), np.array([3.0, 1.0, 0.5, 1.0]), [1], 0
+    )
+    assert list(zip(a.tolist(), b.tolist(), strict=True)) == [(0, 1)]
 
 
 # ------------------------------------------------------------------------------ sizing

@@ -327,7 +327,12 @@ def shortest_path_tree(
     keep = u != v
     # scipy's sparse graphs drop explicit zeros: give zero-length edges a tiny weight
     wk = np.maximum(w[keep], _EPS)
-    uk, vk = u[keep], v[keep]
+    uk, vk = np.minimum(u[keep], v[keep]), np.maximum(u[keep], v[keep])
+    # parallel edges: the lightest counts (a sparse matrix would add them up)
+    order = np.lexsort((wk, vk, uk))
+    uk, vk, wk = uk[order], vk[order], wk[order]
+    first = np.r_[True, (uk[1:] != uk[:-1]) | (vk[1:] != vk[:-1])]
+    uk, vk, wk = uk[first], vk[first], wk[first]
     matrix = sp.csr_array((np.r_[wk, wk], (np.r_[uk, vk], np.r_[vk, uk])), shape=(n, n))
     root = int(root)
     in_tree = np.zeros(n, bool)
