@@ -40,9 +40,9 @@ __all__ = ["BoundedCache", "cache_dir", "cached_table", "table_key"]
 #: Bump when the way tables are computed changes.
 TABLE_VERSION = 1
 _SHIPPED = "gfunction_tables.npz"
-#: Tables kept in memory per process, most recently used first out of reach of eviction. A
-#: national batch with room to drill meets hundreds of thousands of distinct loop layouts;
-#: a layout costs about 1.3 kB in memory over both caches, so 4,096 bound them to ~5 MB.
+#: How many tables a process keeps in memory (the most recently used). A national batch with
+#: room to drill meets hundreds of thousands of distinct loop layouts; a layout costs about
+#: 1.3 kB in memory over both caches (this one and the layouts'), so 4,096 bound them to ~5 MB.
 MEMORY_TABLES = 4096
 _shipped: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
 
