@@ -74,10 +74,6 @@ class BoundedCache:
     def __len__(self) -> int:
         return len(self._data)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
 
 _memory = BoundedCache(MEMORY_TABLES)
 

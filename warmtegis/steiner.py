@@ -74,9 +74,7 @@ class SteinerResult:
 class _Graph:
     """An undirected weighted graph as integer arrays (node ``i`` = ``nodes[i]``)."""
 
-    def __init__(self, G: nx.Graph | None, weight: str = "weight") -> None:
-        if G is None:  # filled by from_arrays
-            return
+    def __init__(self, G: nx.Graph, weight: str = "weight") -> None:
         self.nodes = list(G)
         self.index = {v: i for i, v in enumerate(self.nodes)}
         idx = self.index
@@ -93,17 +91,6 @@ class _Graph:
             np.asarray(ev, dtype=np.int64),
             np.asarray(w, dtype=float),
         )
-
-    @classmethod
-    def from_arrays(cls, n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> _Graph:
-        """Return the graph of nodes 0..n-1 and edges (u, v) of weight w, without networkx."""
-        g = cls(None)
-        g.nodes = list(range(n))
-        g.index = {i: i for i in range(n)}
-        keep = np.asarray(u) != np.asarray(v)
-        g._fill(n, np.asarray(u, np.int64)[keep], np.asarray(v, np.int64)[keep],
-                np.asarray(w, float)[keep])  # fmt: skip
-        return g
 
     def _fill(self, n: int, u: np.ndarray, v: np.ndarray, wt: np.ndarray) -> None:
         self.n = n
