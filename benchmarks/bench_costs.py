@@ -14,8 +14,8 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 
-from warmtegis.business import business_case, waterfall
-from warmtegis.costs import load_cost_params, price_mini_nets
+from warmtegis.economics.business import business_case, waterfall
+from warmtegis.economics.pricing import load_cost_params, price_mini_nets
 
 LENGTHS = {"transport": 1000, "primary": 3000, "secondary": 14800}
 CONNECTIONS = {"grondgebonden": 2128, "gestapeld": 903, "utiliteit": 49}

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from warmtegis import read_buildings, run_study, settings
 from warmtegis.datasets import get_path
-from warmtegis.design import dropouts, insulation_scenarios, route_trenches
-from warmtegis.design_package import write_design_packages
+from warmtegis.mini_nets.collective_loop import route_trenches
+from warmtegis.mini_nets.design import dropouts, insulation_scenarios
+from warmtegis.outputs.design_package import write_design_packages
 from warmtegis.pipeline import Inputs, run_stages
 
 

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 from warmtegis import read_buildings
-from warmtegis.boreholes import size_mini_nets
-from warmtegis.buildings import classify_buildings, shared_walls
+from warmtegis.buildings.classify import classify_buildings, shared_walls
 from warmtegis.datasets import get_path
-from warmtegis.mini_nets import mini_net_candidates
+from warmtegis.mini_nets.boreholes import size_mini_nets
+from warmtegis.mini_nets.grouping import mini_net_candidates
 
 
 def tiled(buildings, n):

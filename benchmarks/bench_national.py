@@ -43,7 +43,7 @@ def do_prepare(copies: int, out: str) -> dict:
 
     from warmtegis import read_buildings, settings
     from warmtegis.datasets import get_path
-    from warmtegis.prepare import prepare_buildings
+    from warmtegis.national.prepare import prepare_buildings
 
     settings.progress = False
     b = read_buildings(get_path("doesburg/bag_pand.gpkg"))
@@ -64,8 +64,8 @@ def do_batch(data: str, workers: int, grid_m: float) -> dict:
     from dask.distributed import Client, LocalCluster
 
     from warmtegis import settings
-    from warmtegis.batch import run_batch
-    from warmtegis.prepare import PreparedBuildings
+    from warmtegis.national.batch import run_batch
+    from warmtegis.national.prepare import PreparedBuildings
 
     settings.progress = False
     ds = PreparedBuildings.open(data)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from warmtegis import run_study, settings
 from warmtegis.datasets import get_path
-from warmtegis.export import write_heat_density, write_map, write_summary
+from warmtegis.outputs.export import write_heat_density, write_map, write_summary
 
 
 def timed(f, *a, **k):

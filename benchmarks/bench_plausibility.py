@@ -13,10 +13,11 @@ from contextlib import contextmanager
 
 import geopandas as gpd
 
-import warmtegis._plausible as plaus
-from warmtegis import buildings, pipeline, run_study, settings
+from warmtegis import pipeline, run_study, settings
+from warmtegis.buildings import classify as buildings
+from warmtegis.core import plausible as plaus
 from warmtegis.datasets import get_path
-from warmtegis.readers import _common, bag, osm, roads, sewers, trees
+from warmtegis.inputs import _common, bag, osm, roads, sewers, trees
 
 NO_OPS = {
     "check_label": lambda gdf, loc: None,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from warmtegis import run_study, settings
 from warmtegis.datasets import get_path
-from warmtegis.residents import resident_records, write_residents_site
+from warmtegis.outputs.residents import resident_records, write_residents_site
 
 
 def measure(name: str, study: Path) -> None:

@@ -21,8 +21,8 @@ import numpy as np
 
 from warmtegis import run_study
 from warmtegis.datasets import get_path
-from warmtegis.routing import route_network
-from warmtegis.steiner import steiner_milp, steiner_tree
+from warmtegis.network.routing import route_network
+from warmtegis.network.steiner import steiner_milp, steiner_tree
 
 KOU_MAX = 1000
 MILP_MAX = 60

@@ -15,10 +15,10 @@ from pathlib import Path
 import geopandas as gpd
 
 from warmtegis import read_buildings, settings
-from warmtegis.batch import run_batch
 from warmtegis.datasets import get_path
-from warmtegis.io import read_verblijfsobjecten
-from warmtegis.potential import BAND, potential_table, write_potential
+from warmtegis.inputs.bag import read_verblijfsobjecten
+from warmtegis.national.batch import run_batch
+from warmtegis.national.potential import BAND, potential_table, write_potential
 
 OUT = Path(__file__).parent
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from warmtegis import run_study
 from warmtegis.datasets import get_path
-from warmtegis.residents import write_residents_site
+from warmtegis.outputs.residents import write_residents_site
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 from _browser import headless_page

@@ -894,7 +894,7 @@ def test_stale_temporary_files_are_removed(base, tmp_path):
 
 
 def test_interrupted_commit_is_rolled_forward(tmp_path):
-    from warmtegis.outputs import OutputSet
+    from warmtegis.storage.atomic import OutputSet
 
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     a.write_text("old a")
@@ -937,7 +937,7 @@ def test_sigkill_at_a_random_moment_keeps_a_consistent_set(base, tmp_path, seed)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     # the next run (or any reader) finishes an interrupted commit: simulate its start
-    from warmtegis.outputs import OutputSet
+    from warmtegis.storage.atomic import OutputSet
 
     OutputSet([d / "out" / n for n in OUTPUTS])
     after = digests(d / "out")

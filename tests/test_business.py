@@ -16,8 +16,8 @@ import pytest
 
 import warmtegis as wg
 from warmtegis import ConfigError
-from warmtegis.business import SENSITIVITIES, business_case, tornado_plot, waterfall
-from warmtegis.costs import load_cost_params
+from warmtegis.economics.business import SENSITIVITIES, business_case, tornado_plot, waterfall
+from warmtegis.economics.pricing import load_cost_params
 from warmtegis.units import KWH_PER_GJ
 
 LENGTHS = {"transport": 1000, "primary": 3000, "secondary": 14800}
@@ -233,7 +233,7 @@ def test_study_network_runs_as_documented():
     assert mt.investment_eur == pytest.approx(67e6, rel=0.01)
     assert zlt.investment_eur == pytest.approx(65e6, rel=0.01)
     # warmtegis.costs.business_case is the same function (the documented path)
-    from warmtegis import costs
+    from warmtegis.economics import pricing as costs
 
     assert costs.business_case is business_case
 

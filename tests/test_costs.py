@@ -15,8 +15,8 @@ import pytest
 from shapely.geometry import LineString
 
 from warmtegis import ConfigError, read_study
-from warmtegis.business import business_case
-from warmtegis.costs import (
+from warmtegis.economics.business import business_case
+from warmtegis.economics.pricing import (
     annualised_cost,
     cost_parameter_table,
     load_cost_params,

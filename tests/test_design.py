@@ -16,19 +16,23 @@ from scipy.sparse.csgraph import minimum_spanning_tree
 from shapely.geometry import box
 
 from warmtegis import mini_net_candidates, read_buildings
-from warmtegis.boreholes import ground_loads, size_borefield, size_mini_nets
-from warmtegis.costs import load_cost_params, mini_net_capex, price_mini_nets
 from warmtegis.datasets import get_path
-from warmtegis.design import (
+from warmtegis.economics.pricing import load_cost_params, mini_net_capex, price_mini_nets
+from warmtegis.mini_nets.boreholes import ground_loads, size_borefield, size_mini_nets
+from warmtegis.mini_nets.collective_loop import route_trench, size_pe
+from warmtegis.mini_nets.design import (
     SCENARIOS,
     bill_of_quantities,
     dropouts,
     insulation_scenarios,
-    route_trench,
     scenario_demand,
-    size_pe,
 )
-from warmtegis.params import BoreholeParams, CollectiveLoopParams, MiniNetParams, Parameters
+from warmtegis.params.parameters import (
+    BoreholeParams,
+    CollectiveLoopParams,
+    MiniNetParams,
+    Parameters,
+)
 
 CRS = "EPSG:28992"
 
@@ -244,7 +248,7 @@ def test_otterlo_run_has_trenches_scenarios_and_real_gfunctions(otterlo, tmp_pat
 
 
 def test_design_package_on_otterlo(otterlo, tmp_path):
-    from warmtegis.design_package import write_design_packages
+    from warmtegis.outputs.design_package import write_design_packages
 
     nets = otterlo.layers["mini_nets"]
     ids = nets.loc[nets["eligible"], "mini_net_id"].head(2).tolist()
@@ -275,7 +279,7 @@ def test_design_package_on_otterlo(otterlo, tmp_path):
 def test_design_sheet_renders_in_headless_chromium(otterlo, tmp_path):
     from _browser import find_chromium, headless_page
 
-    from warmtegis.design_package import write_design_packages
+    from warmtegis.outputs.design_package import write_design_packages
 
     if find_chromium() is None:
         pytest.skip("headless Chromium not installed (CI installs chromium, chromium-driver)")

@@ -13,15 +13,15 @@ import shapely
 from shapely.geometry import box
 
 from warmtegis import ConfigError
-from warmtegis.boreholes import ground_loads, line_field, size_borefield
-from warmtegis.drilling import (
+from warmtegis.mini_nets.boreholes import ground_loads, line_field, size_borefield
+from warmtegis.mini_nets.room import (
     exclusion_zones,
     layout_gfunction,
     open_ground,
     place_loops,
     room_to_drill,
 )
-from warmtegis.params import BoreholeParams, DrillingParams
+from warmtegis.params.parameters import BoreholeParams, DrillingParams
 
 CRS = "EPSG:28992"
 TERRAIN = Path(__file__).parents[1] / "data" / "raw" / "otterlo" / "bgt_terrein.gpkg"

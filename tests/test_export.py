@@ -15,7 +15,13 @@ from nbclient import NotebookClient
 from shapely.geometry import box
 
 import warmtegis as wg
-from warmtegis.export import PIPE_COLOURS, heat_density, summary_markdown, to_folium, write_map
+from warmtegis.outputs.export import (
+    PIPE_COLOURS,
+    heat_density,
+    summary_markdown,
+    to_folium,
+    write_map,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CRS = "EPSG:28992"
@@ -183,7 +189,7 @@ def test_map_features_text_is_script_safe_geojson():
     """The features text the map embeds is GeoJSON (json.loads) and cannot close its <script>."""
     import json
 
-    from warmtegis.export import _features_json
+    from warmtegis.outputs.export import _features_json
 
     name = "</script><b>Kerk & 'Dorp'</b>"
     gdf = gpd.GeoDataFrame(

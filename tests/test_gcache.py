@@ -10,9 +10,9 @@ import sys
 import numpy as np
 import pytest
 
-from warmtegis._gcache import TABLE_VERSION, BoundedCache, cached_table, table_key
-from warmtegis.boreholes import _unit_table_key, _unit_table_uncached
-from warmtegis.params import BoreholeParams
+from warmtegis.mini_nets.boreholes import _unit_table_key, _unit_table_uncached
+from warmtegis.mini_nets.gcache import TABLE_VERSION, BoundedCache, cached_table, table_key
+from warmtegis.params.parameters import BoreholeParams
 from warmtegis.units import FULL_LOAD_HOURS
 
 GRID = (30.0, 45.0, 65.0, 90.0, 120.0, 160.0, 200.0, 250.0)
@@ -81,7 +81,8 @@ def test_other_parameters_are_computed_once_and_then_read_from_disk(tmp_path):
 
 def test_the_in_memory_tables_are_bounded(monkeypatch, tmp_path):
     """A national batch meets a layout per group: the process keeps the most recent only."""
-    from warmtegis import _gcache, drilling
+    from warmtegis.mini_nets import gcache as _gcache
+    from warmtegis.mini_nets import room as drilling
 
     cache = BoundedCache(3)
     for k in "abcd":

@@ -12,12 +12,12 @@ import shapely
 from shapely.geometry import box
 
 from warmtegis import read_buildings
-from warmtegis.boreholes import ground_loads, size_borefield, size_mini_nets
-from warmtegis.buildings import classify_buildings, shared_walls
+from warmtegis.buildings.classify import classify_buildings, shared_walls
+from warmtegis.buildings.demand import heat_demand
 from warmtegis.datasets import get_path
-from warmtegis.demand import heat_demand
-from warmtegis.mini_nets import mini_net_candidates, partition_block
-from warmtegis.params import BoreholeParams, DemandParams, MiniNetParams
+from warmtegis.mini_nets.boreholes import ground_loads, size_borefield, size_mini_nets
+from warmtegis.mini_nets.grouping import mini_net_candidates, partition_block
+from warmtegis.params.parameters import BoreholeParams, DemandParams, MiniNetParams
 
 
 def houses(boxes, *, units=1, use="woonfunctie", year=1980, floor=115.0):

@@ -13,9 +13,9 @@ import shapely
 from click.testing import CliRunner
 
 from warmtegis import read_buildings
-from warmtegis.batch import grid_areas, run_batch, totals
 from warmtegis.datasets import get_path
-from warmtegis.prepare import PreparedBuildings, prepare_buildings
+from warmtegis.national.batch import grid_areas, run_batch, totals
+from warmtegis.national.prepare import PreparedBuildings, prepare_buildings
 
 DOESBURG = get_path("doesburg/bag_pand.gpkg")
 
@@ -140,7 +140,7 @@ def test_totals_by_group_add_up_by_hand():
 
 
 def test_potential_report_of_a_drilled_batch(doesburg, prepared, client, tmp_path):
-    from warmtegis.potential import potential_table, write_potential
+    from warmtegis.national.potential import potential_table, write_potential
 
     areas = grid_areas(doesburg, 2000)
     areas["gemeente"] = "Doesburg"

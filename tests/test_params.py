@@ -15,7 +15,7 @@ import shapely
 import warmtegis as wg
 from warmtegis import ConfigError, InputError
 from warmtegis.datasets import get_path
-from warmtegis.params import (
+from warmtegis.params.parameters import (
     BoreholeParams,
     CorridorParams,
     DemandParams,

@@ -22,7 +22,8 @@ import pytest
 
 import warmtegis as wg
 from warmtegis.datasets import get_path
-from warmtegis.io import read_sufrib, read_verblijfsobjecten
+from warmtegis.inputs.bag import read_verblijfsobjecten
+from warmtegis.inputs.sewers import read_sufrib
 
 LVBAG = get_path("lvbag/BAGNLDL-15092020-small.zip")
 VOORBURG = get_path("voorburg/bag_subset.gpkg")

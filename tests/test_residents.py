@@ -30,13 +30,13 @@ def voorburg():
 
 @pytest.fixture(scope="module")
 def site(voorburg, tmp_path_factory):
-    from warmtegis.residents import write_residents_site
+    from warmtegis.outputs.residents import write_residents_site
 
     return write_residents_site(voorburg, tmp_path_factory.mktemp("site") / "site")
 
 
 def test_records_follow_the_layers(voorburg):
-    from warmtegis.residents import resident_records
+    from warmtegis.outputs.residents import resident_records
 
     rec = resident_records(voorburg)
     b = voorburg.layers["buildings"].set_index("building_id")
@@ -56,7 +56,7 @@ def test_records_follow_the_layers(voorburg):
     one = rec[rec["status"] == "g"].iloc[0]
     assert one["heat_demand_gj"] == pytest.approx(b.loc[one["building_id"], "heat_demand_gj"])
     # the individual air-source heat pump's yearly cost at that demand, by the cost model
-    from warmtegis.costs import price_mini_nets
+    from warmtegis.economics.pricing import price_mini_nets
 
     frame = pd.DataFrame(
         {
@@ -73,7 +73,7 @@ def test_records_follow_the_layers(voorburg):
 
 
 def test_dwellings_per_buurt_against_cbs_households(voorburg):
-    from warmtegis.residents import dwelling_check
+    from warmtegis.outputs.residents import dwelling_check
 
     check = dwelling_check(voorburg).set_index("buurtcode")
     assert set(check.index) == {"BU19160803", "BU19160902", "BU19161000"}

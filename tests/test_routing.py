@@ -13,11 +13,11 @@ from shapely.geometry import LineString, Polygon
 
 import warmtegis as wg
 from warmtegis.datasets import get_path
-from warmtegis.graph import street_graph
-from warmtegis.hydraulics import DN_INNER_DIAMETER_MM, pipe_dn, pressure_drop, simultaneity
-from warmtegis.params import RoutingParams
-from warmtegis.routing import route_network
-from warmtegis.steiner import shortest_path_tree, steiner_milp, steiner_tree
+from warmtegis.network.graph import street_graph
+from warmtegis.network.hydraulics import DN_INNER_DIAMETER_MM, pipe_dn, pressure_drop, simultaneity
+from warmtegis.network.routing import route_network
+from warmtegis.network.steiner import shortest_path_tree, steiner_milp, steiner_tree
+from warmtegis.params.parameters import RoutingParams
 
 CRS = "EPSG:28992"
 

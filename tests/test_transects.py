@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import shapely
 
-from warmtegis._transects import (
+from warmtegis.corridors.transects import (
     Edges,
     Intervals,
     Transects,

@@ -6,12 +6,16 @@ the stages (corridors, routing, mini nets, costs), the pipeline and the error ty
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import business, datasets, export, settings, units
-from ._errors import ConfigError, InputError, WarmtegisError
-from .boreholes import size_borefield, size_mini_nets
-from .buildings import BuildingStock, classify_buildings, enrich_buildings, shared_walls
-from .business import BusinessCase, business_case, tornado_plot, waterfall
-from .corridors import (
+from warmtegis import datasets, settings, units
+from warmtegis.buildings.classify import (
+    BuildingStock,
+    classify_buildings,
+    enrich_buildings,
+    shared_walls,
+)
+from warmtegis.buildings.demand import heat_demand
+from warmtegis.core.errors import ConfigError, InputError, WarmtegisError
+from warmtegis.corridors.analysis import (
     Corridors,
     analyse_corridors,
     crown_diameter_from_height,
@@ -19,7 +23,9 @@ from .corridors import (
     obstacle_zones,
     road_surface,
 )
-from .costs import (
+from warmtegis.economics import business
+from warmtegis.economics.business import BusinessCase, business_case, tornado_plot, waterfall
+from warmtegis.economics.pricing import (
     CostParams,
     load_cost_params,
     mini_net_capex,
@@ -27,23 +33,28 @@ from .costs import (
     price_mini_nets,
     price_pipes,
 )
-from .demand import heat_demand
-from .export import heat_density, to_folium, write_heat_density, write_map, write_summary
-from .graph import street_graph
-from .hydraulics import pipe_dn, simultaneity, size_pipes
-from .io import (
-    list_layers,
-    parse_height_class,
-    read_buildings,
-    read_layer,
-    read_osm_roads,
-    read_roads,
-    read_sewers,
-    read_trees,
-    write_geopackage,
+from warmtegis.inputs._common import list_layers, read_layer
+from warmtegis.inputs.bag import read_buildings
+from warmtegis.inputs.osm import read_osm_roads
+from warmtegis.inputs.roads import read_roads
+from warmtegis.inputs.sewers import read_sewers
+from warmtegis.inputs.study import Study, read_study
+from warmtegis.inputs.trees import parse_height_class, read_trees
+from warmtegis.mini_nets.boreholes import size_borefield, size_mini_nets
+from warmtegis.mini_nets.grouping import MiniNets, mini_net_candidates
+from warmtegis.network.graph import street_graph
+from warmtegis.network.hydraulics import pipe_dn, simultaneity, size_pipes
+from warmtegis.network.routing import Network, connect_buildings, route_network
+from warmtegis.network.steiner import SteinerResult, steiner_milp, steiner_tree
+from warmtegis.outputs import export
+from warmtegis.outputs.export import (
+    heat_density,
+    to_folium,
+    write_heat_density,
+    write_map,
+    write_summary,
 )
-from .mini_nets import MiniNets, mini_net_candidates
-from .params import (
+from warmtegis.params.parameters import (
     BoreholeParams,
     CorridorParams,
     DemandParams,
@@ -53,10 +64,8 @@ from .params import (
     parameter_table,
     read_parameters,
 )
-from .pipeline import Inputs, StageResults, StudyResult, load_inputs, run_stages, run_study
-from .routing import Network, connect_buildings, route_network
-from .steiner import SteinerResult, steiner_milp, steiner_tree
-from .study import Study, read_study
+from warmtegis.pipeline import Inputs, StageResults, StudyResult, load_inputs, run_stages, run_study
+from warmtegis.storage.geopackage import write_geopackage
 
 try:
     __version__ = version("warmtegis")

@@ -1,5 +1,5 @@
 """Allow ``python -m warmtegis``."""
 
-from .cli import main
+from warmtegis.cli import main
 
 main()

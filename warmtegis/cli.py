@@ -10,13 +10,13 @@ from pathlib import Path
 
 import click
 
-from . import settings
-from ._errors import InputError, OutputError
-from .datasets import get_path
-from .export import write_heat_density, write_map
-from .outputs import atomic_path
-from .params import Parameters
-from .pipeline import StudyResult, run_study
+from warmtegis import settings
+from warmtegis.core.errors import InputError, OutputError
+from warmtegis.datasets import get_path
+from warmtegis.outputs.export import write_heat_density, write_map
+from warmtegis.params.parameters import Parameters
+from warmtegis.pipeline import StudyResult, run_study
+from warmtegis.storage.atomic import atomic_path
 
 __all__ = ["main"]
 
@@ -42,9 +42,9 @@ def _check_assets(assets: Path | None) -> None:
 
 def _run(study_path: Path, out: Path, map_path: Path | None, assets: Path | None) -> StudyResult:
     """Check every output path, run the study, write the whole output set or nothing."""
-    from .export import summary_markdown
-    from .outputs import OutputSet
-    from .study import read_study
+    from warmtegis.inputs.study import read_study
+    from warmtegis.outputs.export import summary_markdown
+    from warmtegis.storage.atomic import OutputSet
 
     if out.suffix.lower() != ".gpkg":
         raise InputError(f"--out {out} must be a GeoPackage ending in .gpkg")
@@ -108,7 +108,7 @@ class _Guarded(click.Group):
             )
             sys.exit(2)
         except OSError as exc:
-            from .outputs import describe_os_error
+            from warmtegis.storage.atomic import describe_os_error
 
             click.echo(f"warmtegis: error: {describe_os_error(exc, verb='use')}", err=True)
             sys.exit(2)
@@ -210,8 +210,8 @@ def design(study: Path, out_dir: Path, groups: tuple[str, ...]) -> None:
     request polygon, bill of quantities), design.html (printable sheet in Dutch) and
     offerte-uitvraag.md (the tender request), each in three insulation scenarios.
     """
-    from .design_package import write_design_packages
-    from .study import read_study
+    from warmtegis.inputs.study import read_study
+    from warmtegis.outputs.design_package import write_design_packages
 
     result = run_study(read_study(study))
     folders = write_design_packages(result, out_dir, groups=list(groups) or None)
@@ -240,8 +240,8 @@ def residents(study: Path, out_dir: Path, design: bool) -> None:
     buurten (input buurten) it also writes buurten.csv: dwellings per buurt against CBS's
     households.
     """
-    from .residents import dwelling_check, write_residents_site
-    from .study import read_study
+    from warmtegis.inputs.study import read_study
+    from warmtegis.outputs.residents import dwelling_check, write_residents_site
 
     result = run_study(read_study(study))
     page = write_residents_site(result, out_dir, design=design)
@@ -280,8 +280,8 @@ def _read_parameters(path: Path) -> Parameters:
     """Read the ``[parameters]`` of a TOML file, checked like a study file's."""
     import tomllib
 
-    from ._errors import ConfigError
-    from .params import read_parameters
+    from warmtegis.core.errors import ConfigError
+    from warmtegis.params.parameters import read_parameters
 
     try:
         with open(path, "rb") as fh:
@@ -323,7 +323,7 @@ def prepare(
     and OUT/_warmtegis.json (every partition with its count and bounds); OUT is replaced
     as a whole.
     """
-    from .prepare import prepare_buildings
+    from warmtegis.national.prepare import prepare_buildings
 
     ds = prepare_buildings(
         buildings,
@@ -417,15 +417,13 @@ def batch(
     the tables total (and groups with --group-column). With --buildings a prepared folder
     (`warmtegis prepare`), the workers read the panden; the driver holds only the areas.
     """
-    from .batch import run_batch
-    from .io import (
-        read_buildings,
-        read_layer,
-        read_roads,
-        read_sewers,
-        read_trees,
-    )
-    from .outputs import OutputSet
+    from warmtegis.inputs._common import read_layer
+    from warmtegis.inputs.bag import read_buildings
+    from warmtegis.inputs.roads import read_roads
+    from warmtegis.inputs.sewers import read_sewers
+    from warmtegis.inputs.trees import read_trees
+    from warmtegis.national.batch import run_batch
+    from warmtegis.storage.atomic import OutputSet
 
     if out.suffix.lower() != ".gpkg":
         raise InputError(f"--out {out} must be a GeoPackage ending in .gpkg")
@@ -437,7 +435,7 @@ def batch(
         if areas is not None
         else None
     )
-    from .prepare import is_prepared
+    from warmtegis.national.prepare import is_prepared
 
     if buildings.is_dir() and not is_prepared(buildings):
         raise InputError(
@@ -469,7 +467,7 @@ def batch(
         with outputs, outputs.writing(out) as tmp:
             result.to_geopackage(tmp)
         if potential_dir is not None:
-            from .potential import write_potential
+            from warmtegis.national.potential import write_potential
 
             write_potential(result.areas, potential_dir, groups=result.tables.get("groups"))
     finally:

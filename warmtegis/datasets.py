@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._errors import InputError
+from warmtegis.core.errors import InputError
 
 __all__ = ["available", "data_dir", "get_path"]
 

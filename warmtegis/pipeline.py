@@ -19,27 +19,24 @@ from typing import TypeVar
 import geopandas as gpd
 import pandas as pd
 
-from . import settings
-from ._errors import InputError
-from ._log import collect_warnings, log
-from ._plausible import check_overlap
-from .buildings import BuildingStock, enrich_buildings
-from .corridors import Corridors, analyse_corridors, corridors_layers
-from .design import MiniNetDesign
-from .drilling import RoomToDrill
-from .io import (
-    read_buildings,
-    read_layer,
-    read_roads,
-    read_sewers,
-    read_trees,
-    read_verblijfsobjecten,
-    write_geopackage,
-)
-from .mini_nets import MiniNets, mini_net_candidates
-from .params import Parameters
-from .routing import Network, route_network
-from .study import Study, read_study
+from warmtegis import settings
+from warmtegis.buildings.classify import BuildingStock, enrich_buildings
+from warmtegis.core.errors import InputError
+from warmtegis.core.log import collect_warnings, log
+from warmtegis.core.plausible import check_overlap
+from warmtegis.corridors.analysis import Corridors, analyse_corridors, corridors_layers
+from warmtegis.inputs._common import read_layer
+from warmtegis.inputs.bag import read_buildings, read_verblijfsobjecten
+from warmtegis.inputs.roads import read_roads
+from warmtegis.inputs.sewers import read_sewers
+from warmtegis.inputs.study import Study, read_study
+from warmtegis.inputs.trees import read_trees
+from warmtegis.mini_nets.design import MiniNetDesign
+from warmtegis.mini_nets.grouping import MiniNets, mini_net_candidates
+from warmtegis.mini_nets.room import RoomToDrill
+from warmtegis.network.routing import Network, route_network
+from warmtegis.params.parameters import Parameters
+from warmtegis.storage.geopackage import write_geopackage
 
 __all__ = [
     "STAGES",
@@ -149,7 +146,7 @@ class StageResults:
         ``layer_styles`` (a QGIS style per layer) and, when routing ran, the business case's
         ``cash_flows`` and ``cash_flow_lines``.
         """
-        from .export import geopackage_tables
+        from warmtegis.outputs.export import geopackage_tables
 
         return write_geopackage(
             {
@@ -214,13 +211,13 @@ def load_inputs(study: Study) -> Inputs:
     )
     terrain = None
     if "terrain" in spec:
-        from .drilling import read_terrain
+        from warmtegis.mini_nets.room import read_terrain
 
         terrain = read_terrain(spec["terrain"].path, **opts("terrain"))
     parcels = layer("parcels", polygons, "cadastral parcels (BRK perceel)")
     addresses = None
     if "addresses" in spec:
-        from .io import read_addresses
+        from warmtegis.inputs.bag import read_addresses
 
         addresses = read_addresses(spec["addresses"].path, **opts("addresses"))
     buurten = layer("buurten", polygons, "buurten (CBS wijk- en buurtkaart)")
@@ -489,7 +486,7 @@ def _assemble_layers(out: StageResults) -> None:
 
 def _room_to_drill(inputs: Inputs, nets: MiniNets, p: Parameters) -> RoomToDrill:
     """Run the room-to-drill stage: open ground, exclusions, placed and sized loops per group."""
-    from .drilling import exclusion_zones, open_ground, room_to_drill
+    from warmtegis.mini_nets.room import exclusion_zones, open_ground, room_to_drill
 
     b = nets.buildings  # checked and in EPSG:28992 by the buildings stage
     roads = None if _empty(inputs.roads) else inputs.roads
@@ -519,7 +516,7 @@ def _design(
     inputs: Inputs, nets: MiniNets, room: RoomToDrill | None, p: Parameters
 ) -> MiniNetDesign:
     """Run the mini-net design stage: scenarios, drop-outs and, with placed loops, trenches."""
-    from .design import design_mini_nets
+    from warmtegis.mini_nets.design import design_mini_nets
 
     kwargs = {}
     if room is not None:

@@ -1,0 +1,558 @@
+"""Outputs for people: a folium map, a heat-density raster and a Markdown summary.
+
+- :func:`to_folium` draws a study result as a :class:`folium.Map` with toggleable layers
+  (free corridors, bottlenecks, obstacles, road segments, pipes by class and DN, mini-net
+  groups, buildings by role), popups with the key attributes, a legend, fitted to the area.
+  With ``tiles=None`` and ``assets=`` a folder holding Leaflet's ``leaflet.js`` and
+  ``leaflet.css`` the HTML is self-contained and renders offline.
+- :func:`heat_density` grids the buildings' annual heat demand into GJ per hectare per cell
+  (100 m by default, cells aligned to the RD grid); :func:`write_heat_density` writes it as a
+  GeoTIFF in EPSG:28992 with rasterio. The cells add up to the buildings' total demand.
+- :func:`write_map`, :func:`write_summary` write the map and the summary (CSV + Markdown).
+
+Every writer writes to a temporary file that replaces the target only when complete.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from warmtegis import settings
+from warmtegis.core.errors import InputError
+from warmtegis.core.log import log
+from warmtegis.storage.atomic import atomic_path
+
+if TYPE_CHECKING:  # pragma: no cover
+    import folium
+    from affine import Affine
+
+    from warmtegis.params.parameters import Parameters
+    from warmtegis.pipeline import StudyResult
+
+__all__ = [
+    "PIPE_COLOURS",
+    "business_tables",
+    "geopackage_tables",
+    "heat_density",
+    "summary_markdown",
+    "to_folium",
+    "write_heat_density",
+    "write_map",
+    "write_summary",
+]
+
+#: Colour per pipe class on maps.
+PIPE_COLOURS = {
+    "transport": "#67000d",
+    "primary": "#d62728",
+    "secondary": "#ff7f0e",
+    "service": "#1f77b4",
+}
+_BUILDING_COLOURS = {
+    "mini-net candidate": "#2ca02c",
+    "connected to the heat network": "#9467bd",
+    "other": "#bdbdbd",
+}
+
+
+def _folium() -> Any:
+    try:
+        import folium
+    except ImportError as exc:  # pragma: no cover - folium is a core dependency
+        raise ImportError("the map needs folium: pip install folium") from exc
+    return folium
+
+
+def _plain(gdf: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
+    """Return a light WGS84 copy for the map.
+
+    Geometries simplified by 0.2 m (invisible at street scale) and rounded to 1e-7°,
+    `columns` as JSON-safe Python values (NA -> None, floats rounded to 2 decimals).
+    """
+    cols = [c for c in columns if c in gdf.columns]
+    out = gdf[[*cols, gdf.geometry.name]].copy()
+    # for display only: the plain Douglas-Peucker simplification (several times faster than
+    # the topology-preserving one on the buffered root zones); a sliver it collapses keeps
+    # its own shape. Then WGS84 coordinates rounded to 1e-7° (about 1 cm), which shrinks the
+    # page by a third: every digit is serialised into the HTML and parsed by the browser
+    plain = np.asarray(out.geometry.values, dtype=object)
+    geoms = shapely.simplify(plain, 0.2, preserve_topology=False)
+    lost = shapely.is_empty(geoms) & ~shapely.is_empty(plain)
+    geoms[lost] = plain[lost]
+    geoms = gpd.GeoSeries(geoms, crs=gdf.crs).to_crs(4326).values
+    out[out.geometry.name] = shapely.set_precision(geoms, 1e-7, mode="pointwise")
+    out = out.set_crs(4326, allow_override=True)
+    for c in cols:
+        s = out[c]
+        if pd.api.types.is_float_dtype(s):
+            s = s.round(2)
+        out[c] = s.astype(object).where(s.notna(), None)
+    return out
+
+
+def _features_json(gdf: gpd.GeoDataFrame) -> tuple[str, list[dict]]:
+    """Return a WGS84 frame's features as GeoJSON text (ids "0".."n-1") and its properties.
+
+    Geometries are serialised by GEOS in one call and joined as text: no geometry passes
+    through Python's json module. The text is HTML-safe like jinja's ``tojson``.
+    """
+    import json
+
+    geoms = shapely.to_geojson(np.asarray(gdf.geometry.values, dtype=object), indent=None)
+    props = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).to_dict("records")
+    keep = [i for i, g in enumerate(geoms) if g is not None]
+    text = ",".join(
+        f'{{"type":"Feature","id":"{k}","properties":{json.dumps(props[i])},'
+        f'"geometry":{geoms[i]}}}'
+        for k, i in enumerate(keep)
+    )
+    for char, code in _HTML_SAFE:
+        text = text.replace(char, code)
+    return f'{{"type":"FeatureCollection","features":[{text}]}}', [props[i] for i in keep]
+
+
+#: What jinja's ``tojson`` escapes so that JSON is safe inside a <script> element.
+_HTML_SAFE = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027"))
+
+
+@functools.cache
+def _layer_class() -> Any:
+    """Return the map's GeoJSON layer class (built on first use: folium is imported lazily).
+
+    A :class:`folium.GeoJson` whose features are added to the page as text. folium renders
+    a layer's script, data included, and branca then compiles that output again as a jinja
+    template (``MacroElement.render``); for a map's megabytes of coordinates that second
+    pass, with the json round trips, took most of the map's time. Here folium renders the
+    layer from its first feature's properties without geometry (its popup checks the
+    fields there; Leaflet skips a feature without geometry), the style mapping is made
+    from every feature's properties as ``GeoJson.render`` makes it, and the features follow
+    as one text element that is not compiled. Same page, same Leaflet calls.
+    """
+    folium = _folium()
+    from branca.element import Element
+    from folium.features import GeoJsonStyleMapper
+    from folium.map import Layer
+    from folium.utilities import get_obj_in_upper_tree
+
+    class _Text(Element):
+        """Script text added to the page as it is (no template)."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self._text = text
+
+        def render(self, **kwargs: Any) -> str:
+            return self._text
+
+    geojson: Any = folium.GeoJson
+
+    class GeoJsonLayer(geojson):
+        def __init__(
+            self, features: str, properties: list[dict], bounds: list, **kwargs: Any
+        ) -> None:
+            data = {
+                "type": "FeatureCollection",
+                "features": [
+                    {"type": "Feature", "id": str(i), "properties": p, "geometry": None}
+                    for i, p in enumerate(properties)
+                ],
+            }
+            super().__init__(data, **kwargs)
+            self._features = features
+            self._bounds = bounds
+
+        def _get_self_bounds(self) -> list:
+            return self._bounds
+
+        def render(self, **kwargs: Any) -> None:
+            full: dict = getattr(self, "data")  # noqa: B009 (set by GeoJson; mypy sees Any)
+            self.parent_map = get_obj_in_upper_tree(self, folium.Map)
+            if (self.style or self.highlight) and full["features"]:
+                mapper = GeoJsonStyleMapper(full, self.feature_identifier, self)
+                if self.style:
+                    self.style_map = mapper.get_style_map(self.style_function)
+                if self.highlight:
+                    self.highlight_map = mapper.get_highlight_map(self.highlight_function)
+            self.data = {"type": "FeatureCollection", "features": full["features"][:1]}
+            try:
+                Layer.render(self, **kwargs)  # what GeoJson.render does after the mapping
+            finally:
+                self.data = full
+            self.get_root().script.add_child(
+                _Text(f"{self.get_name()}_add({self._features});"),
+                name=self.get_name() + "_features",
+            )
+
+    return GeoJsonLayer
+
+
+def _geojson(
+    gdf: gpd.GeoDataFrame,
+    name: str,
+    fields: dict[str, str],
+    style: Any,
+    *,
+    show: bool = True,
+) -> Any:
+    """Build a toggleable GeoJson layer with a popup of `fields` (column -> label)."""
+    folium = _folium()
+    data = _plain(gdf, list(fields))
+    features, properties = _features_json(data)
+    x0, y0, x1, y1 = data.total_bounds
+    layer = _layer_class()(
+        features,
+        properties,
+        [[y0, x0], [y1, x1]],
+        name=name,
+        show=show,
+        style_function=style,
+        popup=folium.GeoJsonPopup(
+            fields=[f for f in fields if f in data.columns],
+            aliases=[a for f, a in fields.items() if f in data.columns],
+            localize=True,
+        )
+        if len(data)
+        else None,
+    )
+    return layer
+
+
+def _legend(items: dict[str, str], title: str) -> str:
+    rows = "".join(
+        f'<div><span style="display:inline-block;width:14px;height:8px;margin-right:6px;'
+        f'background:{c}"></span>{html.escape(k)}</div>'
+        for k, c in items.items()
+    )
+    return (
+        '<div id="warmtegis-legend" style="position:fixed;bottom:24px;left:12px;z-index:9999;'
+        "background:white;padding:8px 10px;border:1px solid #999;border-radius:4px;"
+        f'font:12px sans-serif"><b>{html.escape(title)}</b>{rows}</div>'
+    )
+
+
+def to_folium(
+    result: StudyResult,
+    *,
+    tiles: str | None = "OpenStreetMap",
+    assets: str | Path | None = None,
+) -> folium.Map:
+    """Draw a study result on an interactive Leaflet map.
+
+    Parameters
+    ----------
+    result
+        From :func:`~warmtegis.run_study`.
+    tiles
+        Background tiles (any folium tile name); None for none (offline use).
+    assets
+        Folder with ``leaflet.js`` and ``leaflet.css`` (Leaflet 1.9's ``dist``): inlined
+        into the page instead of the CDN links, so the HTML renders without internet.
+
+    Returns
+    -------
+    folium.Map
+        With one toggleable layer per output, a layer control, a legend and popups.
+    """
+    folium = _folium()
+    layers = result.layers
+    m = folium.Map(tiles=tiles, control_scale=True, prefer_canvas=True)
+    if assets is not None:
+        _inline_leaflet(m, Path(assets))
+
+    if "free_corridors" in layers and len(layers["free_corridors"]):
+        _geojson(
+            layers["free_corridors"],
+            "Free trench corridors",
+            {"area_m2": "free area (m²)"},
+            lambda f: {"color": "#31a354", "weight": 0, "fillOpacity": 0.35},
+        ).add_to(m)
+    if "obstacles" in layers and len(layers["obstacles"]):
+        colours = {"tree": "#74c476", "sewer": "#6baed6"}
+        _geojson(
+            layers["obstacles"],
+            "Obstacles (root zones, sewer clearances)",
+            {"kind": "kind", "source_id": "source", "buffer_m": "buffer (m)"},
+            lambda f: {
+                "color": colours.get(f["properties"]["kind"], "#969696"),
+                "weight": 0.5,
+                "fillOpacity": 0.25,
+            },
+            show=False,
+        ).add_to(m)
+    if "road_segments" in layers and len(layers["road_segments"]):
+        _geojson(
+            layers["road_segments"],
+            "Streets: does the trench fit?",
+            {
+                "segment_id": "segment",
+                "road_width_m": "road width (m)",
+                "free_width_m": "free width (m)",
+                "passable": "trench fits",
+                "blocked_length_m": "blocked (m)",
+                "blocked_by": "blocked by",
+            },
+            lambda f: {
+                "color": "#636363" if f["properties"]["passable"] else "#e377c2",
+                "weight": 2,
+                "dashArray": None if f["properties"]["passable"] else "5 4",
+            },
+        ).add_to(m)
+    if "bottlenecks" in layers and len(layers["bottlenecks"]):
+        _geojson(
+            layers["bottlenecks"],
+            "Bottlenecks",
+            {"segment_id": "segment", "reason": "reason", "length_m": "length (m)"},
+            lambda f: {"color": "#bd0026", "weight": 4, "fillOpacity": 0.6},
+        ).add_to(m)
+    if "pipes" in layers and len(layers["pipes"]):
+        _geojson(
+            layers["pipes"],
+            "Heat network pipes (class, DN)",
+            {
+                "pipe_class": "class",
+                "dn": "DN",
+                "peak_kw": "peak (kW)",
+                "dwellings_served": "dwellings served",
+                "length_m": "length (m)",
+                "cost_eur": "cost (EUR)",
+            },
+            lambda f: {
+                "color": PIPE_COLOURS.get(f["properties"]["pipe_class"], "#000"),
+                "weight": 1.5 + (f["properties"]["dn"] or 20) / 40,
+                "opacity": 0.9,
+            },
+        ).add_to(m)
+    if "mini_nets" in layers and len(layers["mini_nets"]):
+        _geojson(
+            layers["mini_nets"],
+            "Mini-net groups",
+            {
+                "mini_net_id": "group",
+                "n_dwellings": "dwellings",
+                "n_boreholes": "boreholes",
+                "borehole_depth_m": "borehole depth (m)",
+                "capex_per_dwelling_eur": "investment per dwelling (EUR)",
+                "cheapest": "cheapest option",
+            },
+            lambda f: {"color": "#006d2c", "weight": 2, "fillOpacity": 0.1},
+        ).add_to(m)
+    if "buildings" in layers and len(layers["buildings"]):
+        b = layers["buildings"].copy()
+        role = np.where(
+            b["mini_net_id"].notna(),
+            "mini-net candidate",
+            np.where(b["connected"].astype(bool), "connected to the heat network", "other"),
+        )
+        b["role"] = role
+        _geojson(
+            b,
+            "Buildings (mini net / heat network)",
+            {
+                "building_id": "building",
+                "category": "category",
+                "dwellings": "dwellings",
+                "heat_demand_gj": "heat demand (GJ/yr)",
+                "role": "role",
+            },
+            lambda f: {
+                "color": _BUILDING_COLOURS[f["properties"]["role"]],
+                "weight": 0.5,
+                "fillOpacity": 0.6,
+            },
+        ).add_to(m)
+    if result.network is not None:
+        src = result.network.nodes.geometry.iloc[result.network.source_node]
+        lon, lat = shapely.get_coordinates(
+            gpd.GeoSeries([src], crs=settings.crs).to_crs(4326).values
+        )[0]
+        folium.CircleMarker(
+            (lat, lon), radius=8, color="black", fill=True, fill_opacity=1, tooltip="heat source"
+        ).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    legend = {f"pipe: {k}": c for k, c in PIPE_COLOURS.items()}
+    legend.update({"street, trench fits": "#636363", "street, no trench room": "#e377c2"})
+    legend.update({"free corridor": "#31a354", "bottleneck": "#bd0026"})
+    legend.update({f"building: {k}": c for k, c in _BUILDING_COLOURS.items()})
+    name = result.study.name if result.study is not None else "study"
+    m.get_root().html.add_child(folium.Element(_legend(legend, name)))
+    extent = layers["input_roads"] if "input_roads" in layers else layers["input_buildings"]
+    xmin, ymin, xmax, ymax = (
+        gpd.GeoSeries(shapely.box(*extent.total_bounds), crs=settings.crs)
+        .to_crs(4326)
+        .total_bounds
+    )
+    m.fit_bounds([[ymin, xmin], [ymax, xmax]])
+    return m
+
+
+def _inline_leaflet(m: Any, folder: Path) -> None:
+    """Replace the map's CDN scripts and styles by Leaflet's own files, inlined."""
+    folium = _folium()
+    js, css = folder / "leaflet.js", folder / "leaflet.css"
+    missing = [str(p) for p in (js, css) if not p.is_file()]
+    if missing:
+        raise InputError(f"map assets: {', '.join(missing)} not found (Leaflet 1.9 dist files)")
+    m.default_js = []
+    m.default_css = []
+    head = m.get_root().header
+    head.add_child(folium.Element(f"<style>{css.read_text(encoding='utf-8')}</style>"))
+    head.add_child(folium.Element(f"<script>{js.read_text(encoding='utf-8')}</script>"))
+
+
+def write_map(result: StudyResult, path: str | Path, **kwargs: Any) -> Path:
+    """Write :func:`to_folium` of `result` to an HTML file atomically (options as there)."""
+    path = Path(path)
+    m = to_folium(result, **kwargs)
+    with atomic_path(path) as tmp:
+        m.save(str(tmp))
+    log(f"wrote the map to {path}")
+    return path
+
+
+# ------------------------------------------------------------------------------ heat density
+def heat_density(
+    buildings: gpd.GeoDataFrame,
+    *,
+    cell_m: float = 100.0,
+    column: str = "heat_demand_gj",
+) -> tuple[np.ndarray, Affine]:
+    """Grid the buildings' annual heat demand into GJ per hectare.
+
+    Each building's demand goes to the cell holding its representative point (inside the
+    footprint). Cells are aligned to multiples of `cell_m` in EPSG:28992.
+
+    Returns
+    -------
+    density : numpy.ndarray
+        float64, rows from north to south; GJ/ha/yr. ``density.sum() * cell_m**2 / 1e4``
+        equals the buildings' total demand.
+    transform : affine.Affine
+        The raster's transform (rasterio convention).
+    """
+    from affine import Affine
+
+    if column not in buildings:
+        raise InputError(f"heat density: the buildings have no column {column!r}")
+    b = buildings[buildings[column].fillna(0) > 0]
+    if not len(b):
+        raise InputError("heat density: no building has a heat demand above 0")
+    pts = shapely.get_coordinates(b.geometry.representative_point().values)
+    x0 = np.floor(pts[:, 0].min() / cell_m) * cell_m
+    y1 = np.ceil((pts[:, 1].max() + 1e-9) / cell_m) * cell_m
+    col = ((pts[:, 0] - x0) // cell_m).astype(int)
+    row = ((y1 - pts[:, 1]) // cell_m).astype(int)
+    grid = np.zeros((row.max() + 1, col.max() + 1))
+    np.add.at(grid, (row, col), b[column].to_numpy(float))
+    # (rasterio's from_origin multiplies Affines with `*`, deprecated in affine 3)
+    return grid / (cell_m**2 / 1e4), Affine(cell_m, 0.0, x0, 0.0, -cell_m, y1)
+
+
+def write_heat_density(
+    buildings: gpd.GeoDataFrame, path: str | Path, *, cell_m: float = 100.0
+) -> Path:
+    """Write :func:`heat_density` as a single-band float32 GeoTIFF (EPSG:28992, GJ/ha/yr)."""
+    import rasterio
+
+    path = Path(path)
+    density, transform = heat_density(buildings, cell_m=cell_m)
+    profile = {
+        "driver": "GTiff",
+        "height": density.shape[0],
+        "width": density.shape[1],
+        "count": 1,
+        "dtype": "float32",
+        "crs": settings.crs,
+        "transform": transform,
+        "compress": "deflate",
+    }
+    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        dst.write(density.astype("float32"), 1)
+        dst.update_tags(1, units="GJ/ha/yr", cell_m=str(cell_m))
+        dst.set_band_description(1, "annual heat demand density (GJ/ha)")
+    log(f"wrote the heat-density raster ({density.shape[1]} x {density.shape[0]} cells) to {path}")
+    return path
+
+
+# ------------------------------------------------------------------------------ summary
+def summary_markdown(result: StudyResult) -> str:
+    """Return the summary table as Markdown."""
+    lines = [
+        f"# warmtegis summary: {result.study.name if result.study is not None else 'study'}",
+        "",
+        "| key | value | unit |",
+        "|---|---:|---|",
+    ]
+    for row in result.summary.itertuples(index=False):
+        lines.append(f"| {row.key} | {row.value:,.2f} | {row.unit} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_summary(result: StudyResult, stem: str | Path) -> tuple[Path, Path]:
+    """Write ``STEM.summary.csv`` and ``STEM.summary.md`` atomically."""
+    stem = Path(stem)
+    csv = stem.with_name(stem.name + ".summary.csv")
+    md = stem.with_name(stem.name + ".summary.md")
+    with atomic_path(csv) as tmp:
+        result.summary.to_csv(tmp, index=False)
+    with atomic_path(md) as tmp:
+        tmp.write_text(summary_markdown(result), encoding="utf-8")
+    return csv, md
+
+
+def geopackage_tables(
+    summary: pd.DataFrame,
+    parameters: Parameters,
+    layers: Mapping[str, Any],
+    warnings: Sequence[str] = (),
+    business: Any = None,
+) -> dict[str, pd.DataFrame]:
+    """Return the attribute tables every output GeoPackage holds besides its layers.
+
+    ``summary`` (key, value, unit); ``parameters`` (section, key, value, unit, source,
+    origin: every effective parameter, and ``warmtegis.version``) so a GeoPackage tells how
+    it was made; ``warnings`` (one row per warning of the run, column ``message``);
+    ``layer_styles`` (a QGIS QML style per styled layer in `layers`). With a
+    :class:`~warmtegis.business.BusinessCase` (`business`) also ``cash_flows`` (one row per
+    year: every category, the costs per asset class as ``cost_<class>_eur``, net and
+    discounted) and ``cash_flow_lines`` (every line once with its category, asset class,
+    source, nominal sum and NPV contribution).
+    """
+    from warmtegis.core.version import __version__
+    from warmtegis.params.parameters import parameter_table
+    from warmtegis.storage.styles import layer_styles
+
+    table = parameter_table(parameters)
+    version = pd.DataFrame(
+        [("warmtegis", "version", __version__, "", "package metadata", "run")],
+        columns=table.columns,
+    )
+    tables = {
+        "summary": summary,
+        "parameters": pd.concat([version, table], ignore_index=True),
+        "warnings": pd.DataFrame({"message": pd.Series(list(warnings), dtype=str)}),
+        "layer_styles": layer_styles(layers),
+    }
+    if business is not None:
+        tables.update(business_tables(business))
+    return tables
+
+
+def business_tables(business: Any) -> dict[str, pd.DataFrame]:
+    """Return the business case's ``cash_flows`` and ``cash_flow_lines`` tables (see above)."""
+    flows = business.cash_flows.copy()
+    by_class = business.by_asset_class
+    for asset in by_class.columns:
+        flows[f"cost_{asset}_eur"] = by_class[asset].to_numpy()
+    flows.insert(0, "network", business.network)
+    lines = business.lines.copy()
+    lines.insert(0, "network", business.network)
+    return {"cash_flows": flows, "cash_flow_lines": lines}
