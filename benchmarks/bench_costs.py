@@ -14,8 +14,10 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 
-from warmtegis.economics.business import business_case, waterfall
-from warmtegis.economics.pricing import load_cost_params, price_mini_nets
+from warmtegis.economics.business import business_case
+from warmtegis.economics.charts import waterfall
+from warmtegis.economics.pricing import price_mini_nets
+from warmtegis.params.costs import load_cost_params
 
 LENGTHS = {"transport": 1000, "primary": 3000, "secondary": 14800}
 CONNECTIONS = {"grondgebonden": 2128, "gestapeld": 903, "utiliteit": 49}

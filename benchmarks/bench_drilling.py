@@ -13,8 +13,10 @@ import tracemalloc
 
 from warmtegis import read_buildings, read_roads, read_sewers, read_trees
 from warmtegis.datasets import get_path
+from warmtegis.inputs.terrain import read_terrain
+from warmtegis.mini_nets.ground import exclusion_zones, open_ground
 from warmtegis.mini_nets.grouping import mini_net_candidates
-from warmtegis.mini_nets.room import exclusion_zones, open_ground, read_terrain, room_to_drill
+from warmtegis.mini_nets.room import room_to_drill
 
 
 def run(name, buildings, terrain=None, trees=None, sewers=None, roads=None, groups=None):

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from warmtegis.economics.business import SENSITIVITIES, BusinessCase, business_case, waterfall
-from warmtegis.economics.pricing import cost_parameter_table, cost_variants, load_cost_params
+from warmtegis.economics.business import SENSITIVITIES, BusinessCase, business_case
+from warmtegis.economics.charts import waterfall
+from warmtegis.params.costs import cost_parameter_table, cost_variants, load_cost_params
 
 LENGTHS = {"transport": 1000, "primary": 3000, "secondary": 14800}
 ZLT_LENGTHS = {"primary": 4000, "secondary": 14800}
@@ -349,7 +350,7 @@ def write_tornado() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from warmtegis.economics.business import tornado_plot
+    from warmtegis.economics.charts import tornado_plot
 
     mt, zlt = cases()
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))

@@ -16,8 +16,9 @@ import pytest
 
 import warmtegis as wg
 from warmtegis import ConfigError
-from warmtegis.economics.business import SENSITIVITIES, business_case, tornado_plot, waterfall
-from warmtegis.economics.pricing import load_cost_params
+from warmtegis.economics.business import SENSITIVITIES, business_case
+from warmtegis.economics.charts import tornado_plot, waterfall
+from warmtegis.params.costs import load_cost_params
 from warmtegis.units import KWH_PER_GJ
 
 LENGTHS = {"transport": 1000, "primary": 3000, "secondary": 14800}

@@ -252,7 +252,7 @@ def test_wageningen_without_obstacles_is_passable(wageningen):
 def test_centrelines_are_cached_on_disk_and_recomputed_when_damaged(tmp_path, monkeypatch):
     """The skeletons of the same carriageways are read back, equal; a damaged file is redone."""
     from warmtegis import read_roads
-    from warmtegis.corridors.analysis import derive_centrelines
+    from warmtegis.corridors.surface import derive_centrelines
     from warmtegis.datasets import get_path
 
     monkeypatch.setenv("WARMTEGIS_CACHE_DIR", str(tmp_path))
@@ -266,7 +266,7 @@ def test_centrelines_are_cached_on_disk_and_recomputed_when_damaged(tmp_path, mo
     redone = derive_centrelines(roads)
     assert redone.geometry.geom_equals_exact(first.geometry, 0).all()
     # other parameters, another key
-    from warmtegis.params.parameters import CorridorParams
+    from warmtegis.params.street import CorridorParams
 
     derive_centrelines(roads, CorridorParams(centreline_min_branch_m=8.0))
     assert len(list((tmp_path / "centrelines").glob("*.npy"))) == 2

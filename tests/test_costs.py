@@ -18,13 +18,12 @@ from warmtegis import ConfigError, read_study
 from warmtegis.economics.business import business_case
 from warmtegis.economics.pricing import (
     annualised_cost,
-    cost_parameter_table,
-    load_cost_params,
     mini_net_capex,
     network_capex,
     price_mini_nets,
     price_pipes,
 )
+from warmtegis.params.costs import cost_parameter_table, load_cost_params
 
 # docs/method.md §2: the study's network at 80 % participation
 LENGTHS = {"transport": 1000, "primary": 3000, "secondary": 14800}

@@ -17,7 +17,7 @@ from shapely.geometry import box
 
 from warmtegis import mini_net_candidates, read_buildings
 from warmtegis.datasets import get_path
-from warmtegis.economics.pricing import load_cost_params, mini_net_capex, price_mini_nets
+from warmtegis.economics.pricing import mini_net_capex, price_mini_nets
 from warmtegis.mini_nets.boreholes import ground_loads, size_borefield, size_mini_nets
 from warmtegis.mini_nets.collective_loop import route_trench, size_pe
 from warmtegis.mini_nets.design import (
@@ -27,12 +27,9 @@ from warmtegis.mini_nets.design import (
     insulation_scenarios,
     scenario_demand,
 )
-from warmtegis.params.parameters import (
-    BoreholeParams,
-    CollectiveLoopParams,
-    MiniNetParams,
-    Parameters,
-)
+from warmtegis.params.costs import load_cost_params
+from warmtegis.params.dwellings import BoreholeParams, CollectiveLoopParams, MiniNetParams
+from warmtegis.params.parameters import Parameters
 
 CRS = "EPSG:28992"
 

@@ -14,14 +14,11 @@ from shapely.geometry import box
 
 from warmtegis import ConfigError
 from warmtegis.mini_nets.boreholes import ground_loads, line_field, size_borefield
-from warmtegis.mini_nets.room import (
-    exclusion_zones,
-    layout_gfunction,
-    open_ground,
-    place_loops,
-    room_to_drill,
-)
-from warmtegis.params.parameters import BoreholeParams, DrillingParams
+from warmtegis.mini_nets.ground import exclusion_zones, open_ground
+from warmtegis.mini_nets.layouts import layout_gfunction
+from warmtegis.mini_nets.placement import place_loops
+from warmtegis.mini_nets.room import room_to_drill
+from warmtegis.params.dwellings import BoreholeParams, DrillingParams
 
 CRS = "EPSG:28992"
 TERRAIN = Path(__file__).parents[1] / "data" / "raw" / "otterlo" / "bgt_terrein.gpkg"

@@ -10,9 +10,10 @@ import sys
 import numpy as np
 import pytest
 
+from warmtegis.core.cache import BoundedCache
 from warmtegis.mini_nets.boreholes import _unit_table_key, _unit_table_uncached
-from warmtegis.mini_nets.gcache import TABLE_VERSION, BoundedCache, cached_table, table_key
-from warmtegis.params.parameters import BoreholeParams
+from warmtegis.mini_nets.gcache import TABLE_VERSION, cached_table, table_key
+from warmtegis.params.dwellings import BoreholeParams
 from warmtegis.units import FULL_LOAD_HOURS
 
 GRID = (30.0, 45.0, 65.0, 90.0, 120.0, 160.0, 200.0, 250.0)
@@ -96,7 +97,7 @@ def test_the_in_memory_tables_are_bounded(monkeypatch, tmp_path):
     monkeypatch.setattr(drilling, "_LAYOUTS", BoundedCache(5))
     rng = np.random.default_rng(0)
     for _ in range(12):
-        drilling._layout_capacity(rng.uniform(0, 40, (3, 2)), BoreholeParams(), FULL_LOAD_HOURS)
+        drilling.layout_capacity(rng.uniform(0, 40, (3, 2)), BoreholeParams(), FULL_LOAD_HOURS)
     assert len(_gcache._memory) == 5 and len(drilling._LAYOUTS) == 5
     assert len(_gcache._disk) == 12  # every layout's table kept on disk, in one file
     # the database and its write-ahead log, no file per table

@@ -17,7 +17,7 @@ from warmtegis.buildings.demand import heat_demand
 from warmtegis.datasets import get_path
 from warmtegis.mini_nets.boreholes import ground_loads, size_borefield, size_mini_nets
 from warmtegis.mini_nets.grouping import mini_net_candidates, partition_block
-from warmtegis.params.parameters import BoreholeParams, DemandParams, MiniNetParams
+from warmtegis.params.dwellings import BoreholeParams, DemandParams, MiniNetParams
 
 
 def houses(boxes, *, units=1, use="woonfunctie", year=1980, floor=115.0):

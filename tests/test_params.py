@@ -15,16 +15,9 @@ import shapely
 import warmtegis as wg
 from warmtegis import ConfigError, InputError
 from warmtegis.datasets import get_path
-from warmtegis.params.parameters import (
-    BoreholeParams,
-    CorridorParams,
-    DemandParams,
-    MiniNetParams,
-    Parameters,
-    RoutingParams,
-    parameter_table,
-    read_parameters,
-)
+from warmtegis.params.dwellings import BoreholeParams, DemandParams, MiniNetParams
+from warmtegis.params.parameters import Parameters, parameter_table, read_parameters
+from warmtegis.params.street import CorridorParams, RoutingParams
 
 
 # ------------------------------------------------------------------ validated in Python too

@@ -1,12 +1,12 @@
 """warmtegis: plan heat networks and mini heat networks for Dutch neighbourhoods.
 
-Public API (re-exported here): the readers of :mod:`warmtegis.io`, the study file reader,
-the stages (corridors, routing, mini nets, costs), the pipeline and the error types.
+Public API (re-exported here): the readers (:mod:`warmtegis.inputs`), the study file reader,
+the stages (buildings, corridors, network, mini nets, economics), the pipeline, the outputs
+and the error types. How the subpackages fit together: docs/architecture.md.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from warmtegis import datasets, settings, units
+from warmtegis import outputs as export
 from warmtegis.buildings.classify import (
     BuildingStock,
     classify_buildings,
@@ -15,24 +15,14 @@ from warmtegis.buildings.classify import (
 )
 from warmtegis.buildings.demand import heat_demand
 from warmtegis.core.errors import ConfigError, InputError, WarmtegisError
-from warmtegis.corridors.analysis import (
-    Corridors,
-    analyse_corridors,
-    crown_diameter_from_height,
-    derive_centrelines,
-    obstacle_zones,
-    road_surface,
-)
+from warmtegis.core.version import __version__
+from warmtegis.corridors.analysis import Corridors, analyse_corridors
+from warmtegis.corridors.obstacles import crown_diameter_from_height, obstacle_zones
+from warmtegis.corridors.surface import derive_centrelines, road_surface
 from warmtegis.economics import business
-from warmtegis.economics.business import BusinessCase, business_case, tornado_plot, waterfall
-from warmtegis.economics.pricing import (
-    CostParams,
-    load_cost_params,
-    mini_net_capex,
-    network_capex,
-    price_mini_nets,
-    price_pipes,
-)
+from warmtegis.economics.business import BusinessCase, business_case
+from warmtegis.economics.charts import tornado_plot, waterfall
+from warmtegis.economics.pricing import mini_net_capex, network_capex, price_mini_nets, price_pipes
 from warmtegis.inputs._common import list_layers, read_layer
 from warmtegis.inputs.bag import read_buildings
 from warmtegis.inputs.osm import read_osm_roads
@@ -46,31 +36,17 @@ from warmtegis.network.graph import street_graph
 from warmtegis.network.hydraulics import pipe_dn, simultaneity, size_pipes
 from warmtegis.network.routing import Network, connect_buildings, route_network
 from warmtegis.network.steiner import SteinerResult, steiner_milp, steiner_tree
-from warmtegis.outputs import export
-from warmtegis.outputs.export import (
-    heat_density,
-    to_folium,
-    write_heat_density,
-    write_map,
-    write_summary,
-)
-from warmtegis.params.parameters import (
-    BoreholeParams,
-    CorridorParams,
-    DemandParams,
-    MiniNetParams,
-    Parameters,
-    RoutingParams,
-    parameter_table,
-    read_parameters,
-)
+from warmtegis.outputs.design_package import write_design_packages
+from warmtegis.outputs.map import to_folium, write_map
+from warmtegis.outputs.raster import heat_density, write_heat_density
+from warmtegis.outputs.residents import write_residents_site
+from warmtegis.outputs.summary import write_summary
+from warmtegis.params.costs import CostParams, load_cost_params
+from warmtegis.params.dwellings import BoreholeParams, DemandParams, MiniNetParams
+from warmtegis.params.parameters import Parameters, parameter_table, read_parameters
+from warmtegis.params.street import CorridorParams, RoutingParams
 from warmtegis.pipeline import Inputs, StageResults, StudyResult, load_inputs, run_stages, run_study
 from warmtegis.storage.geopackage import write_geopackage
-
-try:
-    __version__ = version("warmtegis")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree not installed
-    __version__ = "0+unknown"
 
 __all__ = [
     "BoreholeParams",
@@ -143,8 +119,10 @@ __all__ = [
     "tornado_plot",
     "units",
     "waterfall",
+    "write_design_packages",
     "write_geopackage",
     "write_heat_density",
     "write_map",
+    "write_residents_site",
     "write_summary",
 ]

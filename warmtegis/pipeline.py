@@ -211,7 +211,7 @@ def load_inputs(study: Study) -> Inputs:
     )
     terrain = None
     if "terrain" in spec:
-        from warmtegis.mini_nets.room import read_terrain
+        from warmtegis.inputs.terrain import read_terrain
 
         terrain = read_terrain(spec["terrain"].path, **opts("terrain"))
     parcels = layer("parcels", polygons, "cadastral parcels (BRK perceel)")
@@ -486,7 +486,8 @@ def _assemble_layers(out: StageResults) -> None:
 
 def _room_to_drill(inputs: Inputs, nets: MiniNets, p: Parameters) -> RoomToDrill:
     """Run the room-to-drill stage: open ground, exclusions, placed and sized loops per group."""
-    from warmtegis.mini_nets.room import exclusion_zones, open_ground, room_to_drill
+    from warmtegis.mini_nets.ground import exclusion_zones, open_ground
+    from warmtegis.mini_nets.room import room_to_drill
 
     b = nets.buildings  # checked and in EPSG:28992 by the buildings stage
     roads = None if _empty(inputs.roads) else inputs.roads
@@ -499,6 +500,7 @@ def _room_to_drill(inputs: Inputs, nets: MiniNets, p: Parameters) -> RoomToDrill
         water=water,
         roads=roads,
         params=p.drilling,
+        unknown_crown_radius_m=p.corridors.unknown_crown_radius_m,
     )
     return room_to_drill(
         nets.mini_nets,

@@ -40,7 +40,7 @@ from warmtegis.buildings.demand import heat_demand
 from warmtegis.core.log import log
 from warmtegis.core.plausible import unique_ids
 from warmtegis.core.validate import check_frame
-from warmtegis.params.parameters import DemandParams, MiniNetParams
+from warmtegis.params.dwellings import DemandParams, MiniNetParams
 from warmtegis.units import KWH_PER_GJ
 
 __all__ = [

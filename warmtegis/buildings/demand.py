@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from warmtegis.params.parameters import DemandParams, period_bounds
+from warmtegis.params.dwellings import DemandParams, period_bounds
 
 __all__ = ["DemandParams", "heat_demand"]
 

@@ -1,0 +1,5 @@
+"""Free trench corridors.
+
+Obstacle zones, the road surface and its centrelines, cross-sections
+(transects) and the corridor analysis with its bottlenecks.
+"""

@@ -32,7 +32,6 @@ junctions into segments.
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -48,36 +47,18 @@ from warmtegis.core.errors import InputError
 from warmtegis.core.log import log
 from warmtegis.core.validate import check_frame
 from warmtegis.corridors import transects as _tx
+from warmtegis.corridors.obstacles import buffer_obstacles, empty_layer
+from warmtegis.corridors.surface import derive_centrelines, is_surface, road_surface
 from warmtegis.corridors.transects import Intervals, Transects
-from warmtegis.params.parameters import CorridorParams
+from warmtegis.params.street import CorridorParams
 
-__all__ = [
-    "CROWN_DIAMETER_BY_HEIGHT",
-    "CorridorParams",
-    "Corridors",
-    "analyse_corridors",
-    "corridors_layers",
-    "crown_diameter_from_height",
-    "derive_centrelines",
-    "obstacle_zones",
-    "road_surface",
-]
+__all__ = ["Corridors", "analyse_corridors", "corridors_layers"]
+
 
 _LINES = ("LineString", "MultiLineString")
+
+
 _POLYGONS = ("Polygon", "MultiPolygon")
-
-#: Median crown diameter (m) by height class (upper bounds in m), measured on 6,671
-#: Amsterdam street trees (docs/method.md §1): <=6, 6-9, 9-12, 12-15, 15-18, 18-24, >24 m.
-CROWN_DIAMETER_BY_HEIGHT: tuple[tuple[float, float], ...] = (
-    (6.0, 2.0),
-    (9.0, 5.1),
-    (12.0, 7.3),
-    (15.0, 8.0),
-    (18.0, 8.9),
-    (24.0, 10.9),
-    (np.inf, 10.5),
-)
-
 
 
 @dataclass
@@ -123,353 +104,6 @@ class Corridors:
             ("free_corridor_area", float(self.free_corridors["area_m2"].sum()) / 1e4, "ha"),
             ("trench_width", self.params.trench_m, "m"),
         ]
-
-
-# --------------------------------------------------------------------------- obstacles
-def crown_diameter_from_height(height_m: np.ndarray | pd.Series) -> np.ndarray:
-    """Median crown diameter (m) for tree heights (m) by the measured table of docs/method.md §1.
-
-    Heights on a class boundary belong to the lower class (6 m -> "<=6"); NaN stays NaN.
-    """
-    h = np.asarray(height_m, dtype=float)
-    uppers = np.array([u for u, _ in CROWN_DIAMETER_BY_HEIGHT])
-    crowns = np.array([c for _, c in CROWN_DIAMETER_BY_HEIGHT])
-    idx = np.searchsorted(uppers, np.nan_to_num(h, nan=0.0), side="left")
-    return np.where(np.isnan(h), np.nan, crowns[np.minimum(idx, len(crowns) - 1)])
-
-
-def _empty(columns: list[str]) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({c: [] for c in columns}, geometry=gpd.GeoSeries([]), crs=settings.crs)
-
-
-def obstacle_zones(
-    *,
-    sewers: gpd.GeoDataFrame | None = None,
-    trees: gpd.GeoDataFrame | None = None,
-    extra: Mapping[str, tuple[gpd.GeoDataFrame, float]] | None = None,
-    params: CorridorParams | None = None,
-) -> gpd.GeoDataFrame:
-    """Buffer sewers, trees and extra line layers into obstacle zones.
-
-    Parameters
-    ----------
-    sewers
-        Output of :func:`~warmtegis.read_sewers` (uses ``sewer_id``, ``diameter_m``).
-    trees
-        Output of :func:`~warmtegis.read_trees` (uses ``tree_id``, ``crown_diameter_m``,
-        ``height_m``, ``height_min_m``, ``height_max_m``).
-    extra
-        Other obstacles: kind (e.g. ``"water_main"``) -> (GeoDataFrame, clearance in m).
-    params
-        Corridor parameters; defaults when None.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        One zone per object: ``kind``, ``source_id``, ``buffer_m`` (m) and for trees
-        ``crown_radius_m`` and ``crown_from`` (``"crown"``, ``"height"``, ``"default"``).
-    """
-    return _obstacles(sewers, trees, extra, params)[0]
-
-
-def _obstacles(
-    sewers: gpd.GeoDataFrame | None,
-    trees: gpd.GeoDataFrame | None,
-    extra: Mapping[str, tuple[gpd.GeoDataFrame, float]] | None,
-    params: CorridorParams | None,
-) -> tuple[gpd.GeoDataFrame, np.ndarray]:
-    """Obstacle zones and, per zone, the source geometry it buffers by ``buffer_m``."""
-    p = params or CorridorParams()
-    parts: list[gpd.GeoDataFrame] = []
-    if sewers is not None and len(sewers):
-        diam = sewers["diameter_m"].to_numpy(float) if "diameter_m" in sewers else np.nan
-        buf = p.sewer_clearance_m + np.nan_to_num(np.asarray(diam, float) / 2, nan=0.0)
-        buf = np.broadcast_to(buf, (len(sewers),))
-        parts.append(
-            gpd.GeoDataFrame(
-                {
-                    "kind": "sewer",
-                    "source_id": sewers["sewer_id"].astype(str).to_numpy(),
-                    "buffer_m": buf,
-                },
-                geometry=sewers.geometry.values,
-                crs=settings.crs,
-            )
-        )
-    if trees is not None and len(trees):
-        crown = trees["crown_diameter_m"].to_numpy(float) / 2
-        lower = trees["height_min_m"].to_numpy(float)
-        upper = trees["height_max_m"].to_numpy(float)
-        middle = trees["height_m"].to_numpy(float)
-        # an open top class ('24 m. en hoger') sits just above its lower bound
-        key = np.where(np.isnan(upper) & ~np.isnan(lower), lower + 1e-6, middle)
-        from_height = crown_diameter_from_height(key) / 2
-        radius = np.where(
-            ~np.isnan(crown),
-            crown,
-            np.where(~np.isnan(from_height), from_height, p.unknown_crown_radius_m),
-        )
-        source = np.where(
-            ~np.isnan(crown), "crown", np.where(~np.isnan(from_height), "height", "default")
-        )
-        buf = radius + p.tree_root_margin_m
-        parts.append(
-            gpd.GeoDataFrame(
-                {
-                    "kind": "tree",
-                    "source_id": trees["tree_id"].astype(str).to_numpy(),
-                    "buffer_m": buf,
-                    "crown_radius_m": radius,
-                    "crown_from": source,
-                },
-                geometry=trees.geometry.values,
-                crs=settings.crs,
-            )
-        )
-    for kind, (gdf, clearance) in (extra or {}).items():
-        if clearance < 0:
-            raise InputError(f"clearance of extra obstacle {kind!r} must be >= 0, not {clearance}")
-        ids = gdf.get("source_id", pd.Series(np.arange(len(gdf)), index=gdf.index))
-        parts.append(
-            gpd.GeoDataFrame(
-                {
-                    "kind": kind,
-                    "source_id": ids.astype(str).to_numpy(),
-                    "buffer_m": float(clearance),
-                },
-                geometry=gdf.to_crs(settings.crs).geometry.values,
-                crs=settings.crs,
-            )
-        )
-    if not parts:
-        return _empty(["kind", "source_id", "buffer_m"]), np.empty(0, dtype=object)
-    sources = np.concatenate([part.geometry.values for part in parts])
-    out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=settings.crs)
-    out[out.geometry.name] = shapely.buffer(
-        out.geometry.values, out["buffer_m"].to_numpy(float), quad_segs=16
-    )
-    counts = out["kind"].value_counts().to_dict()
-    log(f"obstacles: {len(out)} zones {counts}")
-    return out, sources
-
-
-# --------------------------------------------------------------------------- road surface
-def _is_surface(roads: gpd.GeoDataFrame) -> bool:
-    """Tell whether `roads` are road polygons (BGT surfaces) rather than centrelines."""
-    return roads.attrs.get("road_kind") == "surfaces" or bool(
-        roads.geom_type.isin(["Polygon", "MultiPolygon"]).all()
-    )
-
-
-def _widths(roads: gpd.GeoDataFrame, p: CorridorParams) -> np.ndarray:
-    given = roads["width_m"].to_numpy(float) if "width_m" in roads else np.full(len(roads), np.nan)
-    types = (
-        roads["road_type"].astype("string")
-        if "road_type" in roads
-        else pd.Series(pd.NA, index=roads.index, dtype="string")
-    )
-    default = types.map(
-        lambda t: (
-            p.road_width_by_type.get(str(t), p.default_road_width_m)
-            if pd.notna(t)
-            else p.default_road_width_m
-        )
-    ).to_numpy(float)
-    return np.where(np.isnan(given), default, given)
-
-
-def road_surface(roads: gpd.GeoDataFrame, params: CorridorParams | None = None) -> gpd.GeoDataFrame:
-    """Usable road surface: centrelines drawn at their width, or BGT polygons of usable functions.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        Polygons with ``segment_id``, ``road_type`` and (centrelines) ``width_m`` used.
-    """
-    p = params or CorridorParams()
-    if _is_surface(roads):
-        keep = (
-            roads["road_type"].isin(p.usable_functions).fillna(False).to_numpy(bool)
-            if roads["road_type"].notna().any()
-            else np.ones(len(roads), bool)
-        )
-        out = roads.loc[keep, ["segment_id", "road_type", roads.geometry.name]].copy()
-        log(
-            f"road surface: {int(keep.sum())} of {len(roads)} polygons with usable functions, "
-            f"{out.area.sum() / 1e4:.1f} ha"
-        )
-        return out.reset_index(drop=True)
-    width = _widths(roads, p)
-    lines = roads.geometry.values
-    polys = shapely.buffer(lines, width / 2, quad_segs=8, cap_style="flat")
-    # flat caps end a street exactly at its end node; where segments meet, a disc of the
-    # widest meeting road's half-width fills the wedge between the flat ends
-    ends = np.concatenate(
-        [
-            shapely.get_coordinates(shapely.get_point(lines, 0)),
-            shapely.get_coordinates(shapely.get_point(lines, -1)),
-        ]
-    )
-    owner = np.tile(np.arange(len(lines)), 2)
-    frame = pd.DataFrame(
-        {
-            "x": ends[:, 0].round(2),
-            "y": ends[:, 1].round(2),
-            "seg": owner,
-            "half": np.tile(width / 2, 2),
-        }
-    )
-    nodes = (
-        frame.groupby(["x", "y"])
-        .agg(n=("seg", "size"), seg=("seg", "first"), half=("half", "max"))
-        .reset_index()
-    )
-    nodes = nodes[nodes["n"] >= 2]
-    if len(nodes):
-        discs = shapely.buffer(
-            shapely.points(nodes[["x", "y"]].to_numpy()), nodes["half"].to_numpy(), quad_segs=8
-        )
-        extra = gpd.GeoDataFrame(
-            {"seg": nodes["seg"].to_numpy()}, geometry=discs, crs=settings.crs
-        ).dissolve("seg")
-        idx = extra.index.to_numpy()
-        polys = polys.copy()
-        polys[idx] = shapely.union(polys[idx], extra.geometry.values)
-    out = gpd.GeoDataFrame(
-        {
-            "segment_id": roads["segment_id"].to_numpy(),
-            "road_type": roads["road_type"].to_numpy(),
-            "width_m": width,
-        },
-        geometry=polys,
-        crs=settings.crs,
-    )
-    log(
-        f"road surface: {len(out)} centrelines drawn at their width, "
-        f"{shapely.union_all(out.geometry.values).area / 1e4:.1f} ha"
-    )
-    return out
-
-
-# --------------------------------------------------------------------------- centrelines
-def _cached_skeletons(polys: np.ndarray, p: CorridorParams, compute) -> np.ndarray:
-    """Return the carriageways' skeletons, computed once per geometry and parameters.
-
-    Kept on disk beside the g-function tables (:func:`warmtegis._gcache.cache_dir`), keyed by
-    the polygons' WKB, the skeleton parameters and pygeoops' version: a study run again (other
-    parameters downstream, a new session) reads them instead of recomputing the Voronoi step.
-    """
-    import hashlib
-    from importlib import metadata
-
-    from warmtegis.mini_nets.gcache import cache_dir
-
-    digest = hashlib.sha256()
-    for part in (
-        "centrelines-1", metadata.version("pygeoops"), p.centreline_densify_m,
-        p.centreline_min_branch_m, p.centreline_simplify_m,
-    ):  # fmt: skip
-        digest.update(repr(part).encode())
-    for wkb in shapely.to_wkb(polys):
-        digest.update(wkb)
-    path = cache_dir() / "centrelines" / f"{digest.hexdigest()}.npy"
-    if path.is_file():
-        try:
-            stored = np.load(path, allow_pickle=False)
-            lines = shapely.from_wkb(stored)
-            if len(lines) == len(polys):
-                return lines
-        except (OSError, ValueError, shapely.errors.GEOSException):
-            pass  # a damaged cache file: compute again
-    lines = compute()
-    try:
-        import tempfile
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".npy.tmp")
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, np.asarray(shapely.to_wkb(lines), dtype=object).astype(bytes))
-        os.replace(tmp, path)
-    except OSError as exc:  # a read-only cache folder: keep going without it
-        log(f"centreline cache not written ({path.parent}: {exc.strerror or exc})")
-    return lines
-
-
-def derive_centrelines(
-    surfaces: gpd.GeoDataFrame, params: CorridorParams | None = None
-) -> gpd.GeoDataFrame:
-    """Derive a connected centreline network from BGT carriageway polygons.
-
-    The carriageways are dissolved, skeletonised with :func:`pygeoops.centerline`
-    (Voronoi skeleton, short branches pruned), noded and split at every junction, so each
-    segment runs from junction (or dead end) to junction.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        LineStrings with ``segment_id`` (``"c1"``, ``"c2"``, ...), ``node_from``, ``node_to``
-        (junction ids from rounded end coordinates), ``road_type`` ``"derived"``.
-    """
-    import pygeoops
-
-    p = params or CorridorParams()
-    carriage = surfaces[surfaces["road_type"].isin(p.carriageway_functions).fillna(False)]
-    if len(carriage) == 0:
-        raise InputError(
-            "no carriageway polygons to derive centrelines from: none of the road surfaces has a "
-            f"function in {list(p.carriageway_functions)} (parameter carriageway_functions)"
-        )
-    polys = shapely.get_parts(shapely.union_all(carriage.geometry.values))
-    if p.centreline_simplify_m > 0:
-        polys = shapely.simplify(polys, p.centreline_simplify_m)
-
-    def skeleton(poly: shapely.Geometry) -> shapely.Geometry:
-        return pygeoops.centerline(
-            poly,
-            densify_distance=p.centreline_densify_m,
-            min_branch_length=p.centreline_min_branch_m,
-            simplifytolerance=-0.25,
-        )
-
-    def skeletons() -> np.ndarray:
-        # one skeleton per connected carriageway; GEOS releases the GIL in the Voronoi step,
-        # so threads (largest parts first) use every core
-        order = np.argsort(-shapely.get_num_coordinates(polys), kind="stable")
-        out = np.empty(len(polys), dtype=object)
-        with ThreadPoolExecutor(max_workers=min(len(polys), os.cpu_count() or 1)) as pool:
-            out[order] = list(pool.map(skeleton, polys[order]))
-        return out
-
-    lines = _cached_skeletons(polys, p, skeletons)
-    lines = lines[~shapely.is_missing(lines) & ~shapely.is_empty(lines)]
-    noded = shapely.node(shapely.union_all(lines))
-    segs = shapely.get_parts(shapely.line_merge(noded))
-    segs = segs[shapely.length(segs) > 0.5]
-    # line_merge joins through degree-2 nodes only, so segment ends are junctions or dead ends
-    start = shapely.get_coordinates(shapely.get_point(segs, 0))
-    end = shapely.get_coordinates(shapely.get_point(segs, -1))
-
-    def key(xy: np.ndarray) -> list[str]:
-        return [f"{x:.1f},{y:.1f}" for x, y in np.round(xy, 1).tolist()]
-
-    out = gpd.GeoDataFrame(
-        {
-            "segment_id": [f"c{i + 1}" for i in range(len(segs))],
-            "node_from": key(start),
-            "node_to": key(end),
-            "road_type": "derived",
-            "street_name": pd.NA,
-            "width_m": np.nan,
-        },
-        geometry=segs,
-        crs=settings.crs,
-    )
-    out.attrs["road_kind"] = "centrelines"
-    log(
-        f"centrelines: derived {len(out)} segments, {shapely.length(segs).sum() / 1000:.1f} km "
-        f"from {len(carriage)} carriageway polygons"
-    )
-    return out
 
 
 # --------------------------------------------------------------------------- stations
@@ -568,8 +202,8 @@ def analyse_corridors(
             "no usable road surface: no road polygon has a function in "
             f"{list(p.usable_functions)} (parameter usable_functions)"
         )
-    is_surface = _is_surface(roads)
-    if is_surface:
+    surfaces = is_surface(roads)
+    if surfaces:
         segments = centrelines if centrelines is not None else derive_centrelines(roads, p)
         half = np.full(len(segments), p.max_half_width_m)
         road_width = None
@@ -582,7 +216,14 @@ def analyse_corridors(
         raise InputError("no road segments to analyse (no centrelines, or none derived)")
     lines = np.asarray(segments.geometry.values, dtype=object)  # plain arrays: no pandas dispatch
 
-    obstacles, sources = _obstacles(sewers, trees, extra, p)
+    obstacles, sources = buffer_obstacles(
+        sewers=sewers,
+        trees=trees,
+        extra=extra,
+        sewer_clearance_m=p.sewer_clearance_m,
+        tree_margin_m=p.tree_root_margin_m,
+        unknown_crown_radius_m=p.unknown_crown_radius_m,
+    )
     surf_union = shapely.union_all(surface.geometry.values)
     # only obstacles touching the surface matter
     if len(obstacles):
@@ -674,7 +315,7 @@ def analyse_corridors(
 
     bottlenecks = _bottlenecks(out, seg, dist, blocked, cause, step, trees_at)
     obst_union, free = free_space.result()
-    free_corridors = _free_corridors(surface, segments, obst_union, free, is_surface)
+    free_corridors = _free_corridors(surface, segments, obst_union, free, surfaces)
     log(
         f"corridors: {len(out)} segments, {out['length_m'].sum() / 1000:.1f} km, "
         f"{out['passable'].mean() * 100:.0f}% of segments passable for a {w} m trench, "
@@ -863,7 +504,7 @@ def _bottlenecks(
     """
     cols = ["segment_id", "reason", "length_m", "n_trees"]
     if not blocked.any():
-        return _empty(cols)
+        return empty_layer(cols)
     idx = np.flatnonzero(blocked)
     new_run = np.r_[True, (np.diff(idx) != 1) | (seg[idx][1:] != seg[idx][:-1])]
     run = np.cumsum(new_run) - 1

@@ -80,15 +80,18 @@ class Intervals(NamedTuple):
 
     @classmethod
     def empty(cls) -> Intervals:
+        """Return no intervals."""
         return cls(np.empty(0, int), np.empty(0), np.empty(0), np.empty(0, int))
 
     @classmethod
     def concat(cls, *ivs: Intervals) -> Intervals:
+        """Return the intervals of `ivs` together, in order."""
         if not ivs:
             return cls.empty()
         return cls(*(np.concatenate([getattr(iv, f) for iv in ivs]) for f in cls._fields))
 
     def take(self, mask: np.ndarray) -> Intervals:
+        """Return the intervals where `mask` is true."""
         return Intervals(self.tr[mask], self.t0[mask], self.t1[mask], self.owner[mask])
 
     def lift(self, idx: np.ndarray, t0: np.ndarray) -> Intervals:

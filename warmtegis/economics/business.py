@@ -34,27 +34,25 @@ import pandas as pd
 
 from warmtegis.core.errors import ConfigError
 from warmtegis.core.log import log
-from warmtegis.economics.pricing import (
+from warmtegis.economics.cash_flows import (
+    CashFlowLines,
+    Levers,
+    asset_amounts,
+    asset_lines,
+    phase_shares,
+)
+from warmtegis.economics.pricing import check_counts, network_capex
+from warmtegis.params.costs import (
     CONNECTION_TYPES,
     DWELLING_TYPES,
     CostParams,
-    NetworkCostParams,
-    _check_counts,
-    _flatten_overrides,
-    _network,
-    cost_variants,
     load_cost_params,
-    network_capex,
+    network_prices,
 )
 from warmtegis.units import FULL_LOAD_HOURS, KWH_PER_GJ
 
-__all__ = [
-    "SENSITIVITIES",
-    "BusinessCase",
-    "business_case",
-    "tornado_plot",
-    "waterfall",
-]
+__all__ = ["SENSITIVITIES", "WATERFALL_STEPS", "BusinessCase", "business_case"]
+
 
 #: The sensitivities of :attr:`BusinessCase.sensitivities`: lever -> (low, high) and its unit.
 SENSITIVITIES: Mapping[str, tuple[float, float, str]] = types.MappingProxyType(
@@ -68,20 +66,6 @@ SENSITIVITIES: Mapping[str, tuple[float, float, str]] = types.MappingProxyType(
     }
 )
 
-# asset class -> the phasing group it is built by
-_PHASING_OF = {
-    "transport": "pipes",
-    "primary": "pipes",
-    "secondary": "pipes",
-    "substations": "substations",
-    "plant": "plant",
-    "heat_pump": "plant",
-    "source": "plant",
-    "service_pipes": "connections",
-    "in_house": "connections",
-    "afleverset": "connections",
-}
-
 
 @dataclass(frozen=True)
 class _Case:
@@ -94,18 +78,6 @@ class _Case:
     params: CostParams
     extra_pipes_eur: float
     full_load_hours: float
-
-
-@dataclass(frozen=True)
-class _Levers:
-    """Multipliers and shifts of the sensitivities (1 / 0: the base case)."""
-
-    participation: float = 0.0  # points added to the participation
-    price: float = 1.0
-    demand: float = 1.0
-    investment: float = 1.0
-    om: float = 1.0
-    discount: float = 0.0  # points added to the discount rate
 
 
 @dataclass(frozen=True)
@@ -206,12 +178,12 @@ class BusinessCase:
         - discount rate ±1 point.
         """
         case: _Case = self.inputs["case"]
-        base: _Levers = self.inputs["levers"]
+        base: Levers = self.inputs["levers"]
         rows = [("base", "", 0.0, self)]
         for lever, (low, high, _unit) in SENSITIVITIES.items():
             for step in (low, high):
                 levers = _moved(base, lever, step)
-                rows.append((_label(lever, step), lever, step, _compute(case, levers)))
+                rows.append((lever_label(lever, step), lever, step, _compute(case, levers)))
         return pd.DataFrame(
             [
                 (
@@ -265,7 +237,7 @@ class BusinessCase:
         return rows
 
 
-def _label(lever: str, step: float) -> str:
+def lever_label(lever: str, step: float) -> str:
     unit = SENSITIVITIES[lever][2]
     sign = "+" if step > 0 else "-"
     if unit == "points":
@@ -274,7 +246,7 @@ def _label(lever: str, step: float) -> str:
     return f"{lever} {sign}{abs(step) * 100:g} %"
 
 
-def _moved(base: _Levers, lever: str, step: float) -> _Levers:
+def _moved(base: Levers, lever: str, step: float) -> Levers:
     if lever == "participation":
         return dataclasses.replace(base, participation=base.participation + step)
     if lever == "heat purchase price":
@@ -345,16 +317,16 @@ def business_case(
     67.0
     """
     params = params or load_cost_params()
-    _network(params, network)
-    counts = _check_counts(connections, CONNECTION_TYPES, "connections")
+    network_prices(params, network)
+    counts = check_counts(connections, CONNECTION_TYPES, "connections")
     lengths = dict(pipe_lengths_m)
     demand = dict(params.business_case.demand_gj_per_connection)
     if isinstance(demand_gj_per_connection, Mapping):
         demand.update(
-            _check_counts(demand_gj_per_connection, CONNECTION_TYPES, "demand_gj_per_connection")
+            check_counts(demand_gj_per_connection, CONNECTION_TYPES, "demand_gj_per_connection")
         )
     elif demand_gj_per_connection is not None:
-        one = _check_counts(
+        one = check_counts(
             {"grondgebonden": demand_gj_per_connection},
             CONNECTION_TYPES,
             "demand_gj_per_connection",
@@ -373,7 +345,7 @@ def business_case(
         extra_pipes_eur=float(extra_pipes_eur),
         full_load_hours=float(full_load_hours),
     )
-    result = _compute(case, _Levers(price=heat_price_factor))
+    result = _compute(case, Levers(price=heat_price_factor))
     log(
         f"business case {network}: {result.connections:,.0f} connections, investment "
         f"{result.investment_eur / 1e6:,.1f} M EUR, NPV {result.npv_eur / 1e6:,.1f} M EUR, "
@@ -382,78 +354,11 @@ def business_case(
     return result
 
 
-def _phase(params: CostParams, group: str, years: np.ndarray) -> np.ndarray:
-    """Share of a group's investment bought in each year of the term."""
-    phase = params.phasing[group]
-    out = np.zeros(len(years))
-    pos = phase.years() - years[0]
-    out[pos] = phase.shares
-    return out
-
-
-class _Lines:
-    """Collects the cash-flow lines of one business case (nominal EUR per year)."""
-
-    def __init__(self, years: np.ndarray) -> None:
-        self.years = years
-        self.rows: list[tuple[str, str, str, str, np.ndarray]] = []
-
-    def add(self, item: str, category: str, asset: str, source: str, eur: Any) -> None:
-        self.rows.append((item, category, asset, source, np.asarray(eur, dtype=float)))
-
-    def totals(self) -> dict[str, np.ndarray]:
-        """Category -> its yearly sum."""
-        out: dict[str, np.ndarray] = {}
-        for _, category, _, _, eur in self.rows:
-            out[category] = out[category] + eur if category in out else eur.copy()
-        return out
-
-    def frame(self, discount: np.ndarray) -> pd.DataFrame:
-        n = len(self.years)
-        k = len(self.rows)
-        eur = np.concatenate([r[4] for r in self.rows]) if k else np.zeros(0)
-        frame = pd.DataFrame(
-            {
-                "item": np.repeat([r[0] for r in self.rows], n),
-                "category": np.repeat([r[1] for r in self.rows], n),
-                "asset_class": np.repeat([r[2] for r in self.rows], n),
-                "source": np.repeat([r[3] for r in self.rows], n),
-                "year": np.tile(self.years, k),
-                "t": np.tile(np.arange(n), k),
-                "eur": eur,
-            }
-        )
-        frame["discounted_eur"] = frame["eur"] * np.tile(discount, k)
-        return frame
-
-
-def _asset_amounts(
-    counts: Mapping[str, float], net: NetworkCostParams, capex: pd.DataFrame
-) -> dict[str, float]:
-    """Investment per asset class in start-year prices (before the central heat pump)."""
-    by_item: dict[str, float] = {}
-    for item, cost in zip(capex["item"], capex["cost_eur"], strict=True):
-        by_item[item] = by_item.get(item, 0.0) + float(cost)
-    aflever = sum(counts.get(k, 0.0) * net.afleverset_eur[k] for k in CONNECTION_TYPES)
-    in_house = sum(counts.get(k, 0.0) * net.in_house_eur[k] for k in CONNECTION_TYPES)
-    connections = sum(by_item.get(k, 0.0) for k in CONNECTION_TYPES)
-    return {
-        "transport": float(by_item.get("transport", 0.0)),
-        "primary": float(by_item.get("primary", 0.0)),
-        "secondary": float(by_item.get("secondary", 0.0) + by_item.get("surcharges", 0.0)),
-        "substations": float(by_item.get("substations", 0.0)),
-        "plant": float(by_item.get("heat plant", 0.0)),
-        "service_pipes": float(connections - aflever - in_house + by_item.get("service", 0.0)),
-        "in_house": float(in_house),
-        "afleverset": float(aflever),
-    }
-
-
-def _compute(case: _Case, lv: _Levers) -> BusinessCase:
+def _compute(case: _Case, lv: Levers) -> BusinessCase:
     """Evaluate one business case with the levers `lv` (see :func:`business_case`)."""
     params = case.params
     bc = params.business_case
-    net = _network(params, case.network)
+    net = network_prices(params, case.network)
     hs = params.heat_supply
     ops = params.operations
     src = params.sources
@@ -471,10 +376,10 @@ def _compute(case: _Case, lv: _Levers) -> BusinessCase:
     t = np.arange(T)
     index = (1 + bc.indexation) ** t
     discount = 1 / (1 + bc.discount_rate + lv.discount) ** t
-    lines = _Lines(years)
+    lines = CashFlowLines(years)
 
     # --- connections and heat -------------------------------------------------------------
-    connect = _phase(params, "connections", years)
+    connect = phase_shares(params, "connections", years)
     new = {k: counts.get(k, 0.0) * connect for k in CONNECTION_TYPES}
     cum = {k: np.cumsum(v) for k, v in new.items()}
     n_new = sum(new.values())
@@ -496,7 +401,7 @@ def _compute(case: _Case, lv: _Levers) -> BusinessCase:
     )  # a year with every connection made, before the autonomous reduction
 
     # --- assets ------------------------------------------------------------------------------
-    amounts = _asset_amounts(counts, net, capex)
+    amounts = asset_amounts(counts, net, capex)
     if hs.central_heat_pump:
         peak_kw = fed_full * KWH_PER_GJ / case.full_load_hours
         capacity = hs.capacity_share_of_peak * peak_kw
@@ -512,7 +417,7 @@ def _compute(case: _Case, lv: _Levers) -> BusinessCase:
         extra["cost_eur"] = extra["quantity"] * extra["unit_cost_eur"]
         capex = pd.concat([capex, extra], ignore_index=True)
     for asset, amount in amounts.items():
-        _asset_lines(lines, params, asset, amount, years, index, lv, src)
+        asset_lines(lines, params, asset, amount, years, index, lv, src)
 
     # --- heat supply, electricity ---------------------------------------------------------
     kwh_price = ops.electricity_eur_per_kwh * lv.price
@@ -668,134 +573,13 @@ _CATEGORIES = {
 }
 
 
-def _asset_lines(
-    lines: _Lines,
-    params: CostParams,
-    asset: str,
-    amount: float,
-    years: np.ndarray,
-    index: np.ndarray,
-    lv: _Levers,
-    src: Mapping[str, str],
-) -> None:
-    """Investment, replacements, residual value, O&M and administration of one asset class.
-
-    A tranche bought in year y (start-year prices ``b``) is bought again in y + L, y + 2L, ...
-    inside the term (at that year's index) when replacements are on. The last purchase p
-    is worth ``cost at p × (p + L − T) / L`` at the end of the term (straight-line book
-    value), credited in the last year when residual values are on. O&M and administration
-    are shares of the investment built so far, indexed.
-    """
-    if amount <= 0:
-        return
-    a = params.assets[asset]
-    bcp = params.business_case
-    T = len(years)
-    buy = amount * _phase(params, _PHASING_OF[asset], years)
-    life = a.lifetime_years
-    replace = np.zeros(T)
-    residual = 0.0
-    for y in np.flatnonzero(buy).tolist():
-        last = y
-        if bcp.replacements:
-            for r in range(y + life, T, life):
-                replace[r] += buy[y]
-                last = r
-        remaining = (last + life - T) / life
-        if bcp.residual_value and remaining > 0:
-            residual += buy[y] * index[last] * remaining
-    name = asset.replace("_", " ")
-    key = f"assets.{asset}"
-    inv = lv.investment
-    lines.add(f"{name}: investment", "investment", asset, _investment_source(asset, params),
-              -buy * index * inv)  # fmt: skip
-    if replace.any():
-        lines.add(f"{name}: replacement", "replacement", asset,
-                  src.get(f"{key}.lifetime_years", ""), -replace * index * inv)  # fmt: skip
-    if residual:
-        credit = np.zeros(T)
-        credit[-1] = residual * inv
-        lines.add(f"{name}: residual value", "residual value", asset,
-                  src.get(f"{key}.lifetime_years", ""), credit)  # fmt: skip
-    built = np.cumsum(buy)
-    if a.om_share:
-        lines.add(f"{name}: O&M", "O&M", asset, src.get(f"{key}.om_share", ""),
-                  -a.om_share * built * index * lv.om)  # fmt: skip
-    if a.admin_share:
-        admin = -a.admin_share * built * index * lv.om
-        lines.add(f"{name}: administration", "administration", asset,
-                  src.get(f"{key}.admin_share", ""), admin)  # fmt: skip
-
-
-def _investment_source(asset: str, params: CostParams) -> str:
-    phase = _PHASING_OF[asset]
-    return f"phasing.{phase}: {params.sources.get(f'phasing.{phase}.shares', '')}"
-
-
-# --------------------------------------------------------------------------------------------
-# Explaining the result: tornado plot and waterfall from the earlier model
-# --------------------------------------------------------------------------------------------
-def tornado_plot(
-    sensitivities: pd.DataFrame,
-    metric: str = "ort_per_dwelling_eur",
-    *,
-    ax: Any = None,
-    title: str | None = None,
-) -> Any:
-    """Draw a tornado plot of :attr:`BusinessCase.sensitivities` (matplotlib).
-
-    One horizontal bar per lever from its low to its high case, relative to the base, the
-    widest on top.
-
-    Parameters
-    ----------
-    sensitivities
-        The table of :attr:`BusinessCase.sensitivities`.
-    metric
-        The column to show (default the ORT per dwelling).
-    ax
-        A matplotlib Axes to draw into; default a new figure.
-    title
-        The plot title.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        With one bar pair per lever, widest first.
-    """
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # matplotlib is an optional dependency ([plot] extra)
-        raise ImportError("tornado_plot needs matplotlib: pip install 'warmtegis[plot]'") from exc
-    s = sensitivities.set_index("case")
-    base = float(s.loc["base", metric])
-    rows = []
-    for lever, (low, high, _unit) in SENSITIVITIES.items():
-        lo = float(s.loc[_label(lever, low), metric]) - base
-        hi = float(s.loc[_label(lever, high), metric]) - base
-        rows.append((lever, lo, hi, _label(lever, low), _label(lever, high)))
-    rows.sort(key=lambda r: abs(r[2] - r[1]))  # widest last = on top
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.55 * len(rows) + 1.4))
-    y = np.arange(len(rows))
-    ax.barh(y, [r[1] for r in rows], color="#3b7dd8", label="lever down")
-    ax.barh(y, [r[2] for r in rows], color="#d8743b", label="lever up")
-    ax.set_yticks(y, [r[0] for r in rows])
-    ax.axvline(0, color="black", linewidth=0.8)
-    what = _METRICS.get(metric, metric)
-    ax.set_xlabel(f"change of the {what} against the base ({base:,.0f} EUR), EUR")
-    ax.legend(loc="lower right", fontsize="small")
-    if title:
-        ax.set_title(title)
-    return ax
-
-
-_METRICS = {
+METRICS = {
     "ort_per_dwelling_eur": "ORT per dwelling",
     "ort_per_connection_eur": "ORT per connection",
     "ort_eur": "ORT",
     "npv_eur": "NPV",
 }
+
 
 #: The waterfall's steps: label -> the keys of the "legacy" variant they replace by the defaults.
 WATERFALL_STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -811,67 +595,3 @@ WATERFALL_STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("distribution pump electricity", ("operations.pump_electricity_ratio",)),
     ("losses as GJ per connection instead of 15 % of the heat fed in", ("networks.",)),
 )  # fmt: skip
-
-
-def waterfall(
-    pipe_lengths_m: Mapping[str, float],
-    connections: Mapping[str, float],
-    network: Literal["MT", "ZLT"] = "MT",
-    *,
-    overrides: Mapping[str, Any] | None = None,
-    **kwargs: Any,
-) -> pd.DataFrame:
-    """Walk the ORT from the earlier model to this one, item by item.
-
-    Starts from the variant ``legacy`` (the model before issue 16) and replaces its figures
-    by the defaults group by group (:data:`WATERFALL_STEPS`); the last step is the default
-    model, and a final row divides the same ORT by dwellings instead of connections.
-
-    Parameters
-    ----------
-    pipe_lengths_m, connections, network
-        As :func:`business_case`.
-    overrides
-        Cost parameter overrides applied at every step (as ``[parameters.costs]``).
-    **kwargs
-        Passed to :func:`business_case`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``step``, ``ort_eur``, ``ort_per_connection_eur``, ``change_per_connection_eur``,
-        ``ort_per_dwelling_eur``.
-    """
-    legacy: dict[str, Any] = {}
-    _flatten_overrides(cost_variants()["legacy"]["overrides"], "", legacy)
-    covered = [
-        k for k in legacy if not any(k.startswith(p) for _, ps in WATERFALL_STEPS for p in ps)
-    ]
-    if covered:
-        raise ValueError(f"waterfall steps do not cover {covered}")
-    user: dict[str, Any] = {}
-    _flatten_overrides(overrides or {}, "", user)
-    rows = []
-    remaining = dict(legacy)
-    steps = [("earlier model (legacy variant)", ()), *WATERFALL_STEPS]
-    for label, prefixes in steps:
-        remaining = {k: v for k, v in remaining.items() if not k.startswith(prefixes or ("\0",))}
-        params = load_cost_params({**remaining, **user})  # dotted keys are read as they are
-        bc = business_case(pipe_lengths_m, connections, network, params=params, **kwargs)
-        rows.append((label, bc.ort_eur, bc.ort_per_connection_eur, bc.ort_per_dwelling_eur))
-    table = pd.DataFrame(
-        rows, columns=["step", "ort_eur", "ort_per_connection_eur", "ort_per_dwelling_eur"]
-    )
-    table["change_per_connection_eur"] = table["ort_per_connection_eur"].diff().fillna(0.0)
-    last = table.iloc[-1]
-    table.loc[len(table)] = {
-        "step": "the same ORT per dwelling instead of per connection",
-        "ort_eur": last["ort_eur"],
-        "ort_per_connection_eur": last["ort_per_dwelling_eur"],
-        "ort_per_dwelling_eur": last["ort_per_dwelling_eur"],
-        "change_per_connection_eur": last["ort_per_dwelling_eur"] - last["ort_per_connection_eur"],
-    }
-    return table[
-        ["step", "ort_eur", "ort_per_connection_eur", "change_per_connection_eur",
-         "ort_per_dwelling_eur"]
-    ]  # fmt: skip

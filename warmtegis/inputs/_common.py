@@ -22,6 +22,7 @@ from warmtegis.core.plausible import (
     repair_polygons,
     unique_ids,
 )
+from warmtegis.core.types import PathLike
 from warmtegis.core.validate import Problems, check_columns, check_geometry, find_column, where
 
 _UNREADABLE_HINT = (

@@ -23,12 +23,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from warmtegis.core.errors import ConfigError
-from warmtegis.params.parameters import BoreholeParams
+from warmtegis.mini_nets.gcache import cached_table, shipped_path, table_key
+from warmtegis.params.dwellings import BoreholeParams
 from warmtegis.units import FULL_LOAD_HOURS, HOURS_PER_MONTH, KWH_PER_GJ
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "BoreholeSizing",
     "ground_loads",
     "line_field",
+    "rebuild_shipped_tables",
     "size_borefield",
     "size_mini_nets",
     "unit_terms",
@@ -277,9 +280,7 @@ def ground_loads(
 def _unit_table_key(
     n_loops: int, params: BoreholeParams, grid: tuple[float, ...], full_load_hours: float
 ) -> str:
-    """Return the cache key of a line's table (:mod:`warmtegis._gcache`)."""
-    from warmtegis.mini_nets.gcache import table_key
-
+    """Return the cache key of a line's table (:mod:`warmtegis.mini_nets.gcache`)."""
     return table_key("line", n_loops, repr(params), tuple(grid), float(full_load_hours))
 
 
@@ -290,10 +291,8 @@ def _unit_table(
     """Lowest temperature term per grid length for 1 kWh of annual ground extraction.
 
     Computed once: shipped for the default parameters, else cached on disk
-    (:mod:`warmtegis._gcache`).
+    (:mod:`warmtegis.mini_nets.gcache`).
     """
-    from warmtegis.mini_nets.gcache import cached_table
-
     key = _unit_table_key(n_loops, params, grid, full_load_hours)
     return cached_table(
         key, lambda: _unit_table_uncached(n_loops, params, grid, full_load_hours)
@@ -442,3 +441,25 @@ def size_mini_nets(
             "peak_kw": demand * KWH_PER_GJ / full_load_hours,
         }
     )
+
+
+def rebuild_shipped_tables() -> Path:
+    """Rebuild the shipped tables for the default parameters (lines of 1-8 loops).
+
+    Run as ``python -m warmtegis.mini_nets.boreholes`` after a change to the way tables are
+    computed (and bump :data:`~warmtegis.mini_nets.gcache.TABLE_VERSION`).
+    """
+    params, grid = BoreholeParams(), (30.0, 45.0, 65.0, 90.0, 120.0, 160.0, 200.0, 250.0)
+    arrays = {}
+    for n in range(1, _EXACT_LOOPS + 1):
+        key = _unit_table_key(n, params, grid, FULL_LOAD_HOURS)
+        lengths, unit = _unit_table_uncached(n, params, grid, FULL_LOAD_HOURS)
+        arrays[f"{key}_lengths"], arrays[f"{key}_unit"] = lengths, unit
+    out = shipped_path()
+    np.savez_compressed(out, **arrays)  # type: ignore[arg-type]
+    print(f"wrote {out} ({len(arrays) // 2} tables)")
+    return out
+
+
+if __name__ == "__main__":
+    rebuild_shipped_tables()

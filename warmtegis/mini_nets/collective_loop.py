@@ -19,7 +19,8 @@ import shapely
 
 from warmtegis.core.log import log
 from warmtegis.network.hydraulics import darcy_weisbach, simultaneity
-from warmtegis.params.parameters import CollectiveLoopParams, Parameters
+from warmtegis.params.dwellings import CollectiveLoopParams
+from warmtegis.params.parameters import Parameters
 
 __all__ = [
     "PE_OUTER_MM",
@@ -360,7 +361,7 @@ def trench_ground(ground: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None) -> g
 
     Road lines (NWB, OSM) are drawn 6 m wide, as in :func:`~warmtegis.drilling.open_ground`.
     """
-    from warmtegis.mini_nets.room import _LINE_HALF_WIDTH_M
+    from warmtegis.mini_nets.ground import LINE_HALF_WIDTH_M
 
     parts = [ground[["surface", "geometry"]]]
     if roads is not None and len(roads):
@@ -368,7 +369,7 @@ def trench_ground(ground: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None) -> g
         lines = np.flatnonzero(shapely.get_type_id(geoms) <= 2)
         if len(lines):
             geoms = geoms.copy()
-            geoms[lines] = shapely.buffer(geoms[lines], _LINE_HALF_WIDTH_M)
+            geoms[lines] = shapely.buffer(geoms[lines], LINE_HALF_WIDTH_M)
         parts.append(
             gpd.GeoDataFrame({"surface": ["road crossing"] * len(geoms)}, geometry=geoms, crs=CRS)
         )

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from warmtegis.economics.pricing import CostParams, load_cost_params, mini_net_prices
+from warmtegis.economics.pricing import mini_net_prices
 from warmtegis.mini_nets.boreholes import size_mini_nets
 from warmtegis.mini_nets.collective_loop import (
     PE_OUTER_MM,
@@ -40,7 +40,9 @@ from warmtegis.mini_nets.collective_loop import (
     trench_blocked,
     trench_ground,
 )
-from warmtegis.params.parameters import DemandParams, InsulationParams, MiniNetParams, Parameters
+from warmtegis.params.costs import CostParams, load_cost_params
+from warmtegis.params.dwellings import DemandParams, InsulationParams, MiniNetParams
+from warmtegis.params.parameters import Parameters
 
 __all__ = [
     "HEAT_PUMP_SIZES_KW",

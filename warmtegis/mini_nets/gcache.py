@@ -1,13 +1,13 @@
 """Borehole g-function tables computed once: shipped for the defaults, cached on disk otherwise.
 
 Sizing a mini net's loops interpolates in a table per layout (the temperature term of a unit
-load at a grid of loop lengths, :func:`warmtegis.boreholes.size_mini_nets`). Computing one
+load at a grid of loop lengths, :func:`warmtegis.mini_nets.boreholes.size_mini_nets`). Computing one
 takes pygfunction about half a second, so a fresh process used to spend ~4 s on them before
 its first sizing. Tables are now looked up, in this order:
 
 1. in memory (this process; the :data:`MEMORY_TABLES` most recently used);
 2. in ``warmtegis/data/gfunction_tables.npz``, shipped with the package for the default
-   parameters (``python -m warmtegis._gcache`` rebuilds it);
+   parameters (``python -m warmtegis.mini_nets.boreholes`` rebuilds it);
 3. on disk in ``$WARMTEGIS_CACHE_DIR`` (default ``~/.cache/warmtegis``), in one SQLite file
    ``gfunctions.sqlite`` (:class:`_DiskCache`), written the first time a table is computed; a
    cache folder that cannot be written is skipped with a log line, never an error.
@@ -25,17 +25,24 @@ import logging
 import os
 import sqlite3
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from importlib import metadata, resources
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from warmtegis.core.cache import BoundedCache, cache_dir
 from warmtegis.core.log import log
 
-__all__ = ["BoundedCache", "cache_dir", "cached_table", "table_key"]
+__all__ = [
+    "MEMORY_TABLES",
+    "TABLE_VERSION",
+    "BoundedCache",
+    "cache_dir",
+    "cached_table",
+    "shipped_path",
+    "table_key",
+]
 
 #: Bump when the way tables are computed changes.
 TABLE_VERSION = 1
@@ -45,34 +52,6 @@ _SHIPPED = "gfunction_tables.npz"
 #: 1.3 kB in memory over both caches (this one and the layouts'), so 4,096 bound them to ~5 MB.
 MEMORY_TABLES = 4096
 _shipped: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
-
-
-class BoundedCache:
-    """A dict-like memo that keeps the `maxsize` most recently used entries (thread-safe)."""
-
-    def __init__(self, maxsize: int) -> None:
-        self.maxsize = maxsize
-        self._data: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> Any | None:
-        """Return the entry for `key` (and mark it used), or None."""
-        with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
-
-    def put(self, key: Hashable, value: Any) -> None:
-        """Store `value` under `key`, evicting the least recently used beyond `maxsize`."""
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.maxsize:
-                self._data.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._data)
 
 
 _memory = BoundedCache(MEMORY_TABLES)
@@ -89,12 +68,6 @@ def table_key(*parts: object) -> str:
     """Return the SHA-256 key of a table from everything it depends on."""
     text = repr((TABLE_VERSION, _pygfunction_version(), *parts))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def cache_dir() -> Path:
-    """Return the on-disk cache folder: ``$WARMTEGIS_CACHE_DIR`` or ``~/.cache/warmtegis``."""
-    env = os.environ.get("WARMTEGIS_CACHE_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "warmtegis"
 
 
 def _load_shipped() -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -231,22 +204,6 @@ _DB = "gfunctions.sqlite"
 _disk = _DiskCache()
 
 
-def main() -> None:
-    """Rebuild the shipped tables for the default parameters (lines of 1-8 loops)."""
-    from warmtegis.mini_nets.boreholes import _EXACT_LOOPS, _unit_table_key, _unit_table_uncached
-    from warmtegis.params.parameters import BoreholeParams
-    from warmtegis.units import FULL_LOAD_HOURS
-
-    params, grid = BoreholeParams(), (30.0, 45.0, 65.0, 90.0, 120.0, 160.0, 200.0, 250.0)
-    arrays = {}
-    for n in range(1, _EXACT_LOOPS + 1):
-        key = _unit_table_key(n, params, grid, FULL_LOAD_HOURS)
-        lengths, unit = _unit_table_uncached(n, params, grid, FULL_LOAD_HOURS)
-        arrays[f"{key}_lengths"], arrays[f"{key}_unit"] = lengths, unit
-    out = Path(__file__).with_name("data") / _SHIPPED
-    np.savez_compressed(out, **arrays)  # type: ignore[arg-type]
-    print(f"wrote {out} ({len(arrays) // 2} tables)")
-
-
-if __name__ == "__main__":
-    main()
+def shipped_path() -> Path:
+    """Return where the shipped tables live (``warmtegis/data/gfunction_tables.npz``)."""
+    return Path(__file__).parents[1] / "data" / _SHIPPED

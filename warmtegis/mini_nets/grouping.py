@@ -25,8 +25,8 @@ import shapely
 
 from warmtegis.buildings.classify import BuildingStock, enrich_buildings
 from warmtegis.core.log import log
-from warmtegis.economics.pricing import CostParams
-from warmtegis.params.parameters import BoreholeParams, DemandParams, MiniNetParams
+from warmtegis.params.costs import CostParams
+from warmtegis.params.dwellings import BoreholeParams, DemandParams, MiniNetParams
 
 __all__ = [
     "MiniNets",

@@ -201,7 +201,7 @@ def _choropleth(
     """Write a folium map of the share per area (grey where there is no such stock)."""
     import folium
 
-    from warmtegis.outputs.export import _inline_leaflet
+    from warmtegis.outputs.export import inline_leaflet
 
     frame = gpd.GeoDataFrame(
         {
@@ -230,7 +230,7 @@ def _choropleth(
     x0, y0, x1, y1 = frame.total_bounds
     m = folium.Map(tiles=None if assets else "OpenStreetMap", control_scale=True)
     if assets is not None:
-        _inline_leaflet(m, Path(assets))
+        inline_leaflet(m, Path(assets))
     folium.GeoJson(
         frame.to_json(na="null"),
         name=f"{step} share",

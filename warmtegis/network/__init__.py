@@ -1,0 +1,4 @@
+"""The collective heat network.
+
+Street graph, Steiner trees, trunk routing and pipe hydraulics.
+"""

@@ -22,8 +22,9 @@ from warmtegis import settings
 from warmtegis.core.errors import InputError
 from warmtegis.core.log import log
 from warmtegis.core.validate import check_frame
-from warmtegis.economics.pricing import CostParams, load_cost_params, price_pipes
-from warmtegis.params.parameters import RoutingParams
+from warmtegis.economics.pricing import price_pipes
+from warmtegis.params.costs import CostParams, load_cost_params
+from warmtegis.params.street import RoutingParams
 
 __all__ = ["street_graph"]
 

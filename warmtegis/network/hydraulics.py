@@ -17,7 +17,7 @@ import pandas as pd
 from scipy.sparse import coo_array, csgraph
 
 from warmtegis.core.log import log
-from warmtegis.params.parameters import RoutingParams
+from warmtegis.params.street import RoutingParams
 
 __all__ = [
     "DN_INNER_DIAMETER_MM",

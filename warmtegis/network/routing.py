@@ -46,11 +46,13 @@ from warmtegis.core.errors import InputError
 from warmtegis.core.log import log
 from warmtegis.core.validate import check_frame
 from warmtegis.economics.business import BusinessCase, business_case
-from warmtegis.economics.pricing import CostParams, load_cost_params, price_pipes
+from warmtegis.economics.pricing import price_pipes
 from warmtegis.network.graph import _crossings, _split_edges, barrier_geoms, street_graph
 from warmtegis.network.hydraulics import pipe_dn, simultaneity, size_pipes
 from warmtegis.network.steiner import SteinerResult, steiner_milp, steiner_tree
-from warmtegis.params.parameters import DemandParams, RoutingParams
+from warmtegis.params.costs import CostParams, load_cost_params
+from warmtegis.params.dwellings import DemandParams
+from warmtegis.params.street import RoutingParams
 
 __all__ = ["Network", "connect_buildings", "route_network"]
 

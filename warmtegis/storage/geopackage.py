@@ -13,6 +13,7 @@ import pyogrio
 
 from warmtegis.core.errors import InputError
 from warmtegis.core.log import log
+from warmtegis.core.types import PathLike
 from warmtegis.storage.atomic import atomic_path
 
 __all__ = ["LAYER_GEOMETRY_TYPES", "flatten_lists", "write_geopackage"]

@@ -1,23 +1,17 @@
-"""Outputs for people: a folium map, a heat-density raster and a Markdown summary.
+"""The interactive map: a study result drawn with folium.
 
-- :func:`to_folium` draws a study result as a :class:`folium.Map` with toggleable layers
-  (free corridors, bottlenecks, obstacles, road segments, pipes by class and DN, mini-net
-  groups, buildings by role), popups with the key attributes, a legend, fitted to the area.
-  With ``tiles=None`` and ``assets=`` a folder holding Leaflet's ``leaflet.js`` and
-  ``leaflet.css`` the HTML is self-contained and renders offline.
-- :func:`heat_density` grids the buildings' annual heat demand into GJ per hectare per cell
-  (100 m by default, cells aligned to the RD grid); :func:`write_heat_density` writes it as a
-  GeoTIFF in EPSG:28992 with rasterio. The cells add up to the buildings' total demand.
-- :func:`write_map`, :func:`write_summary` write the map and the summary (CSV + Markdown).
-
-Every writer writes to a temporary file that replaces the target only when complete.
+:func:`to_folium` draws a study result as a :class:`folium.Map` with toggleable layers (free
+corridors, bottlenecks, obstacles, road segments, pipes by class and DN, mini-net groups,
+buildings by role), popups with the key attributes, a legend, fitted to the area. With
+``tiles=None`` and ``assets=`` a folder holding Leaflet's ``leaflet.js`` and ``leaflet.css``
+the HTML is self-contained and renders offline. :func:`write_map` writes it to a temporary
+file that replaces the target only when complete.
 """
 
 from __future__ import annotations
 
 import functools
 import html
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,22 +27,11 @@ from warmtegis.storage.atomic import atomic_path
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium
-    from affine import Affine
 
-    from warmtegis.params.parameters import Parameters
     from warmtegis.pipeline import StudyResult
 
-__all__ = [
-    "PIPE_COLOURS",
-    "business_tables",
-    "geopackage_tables",
-    "heat_density",
-    "summary_markdown",
-    "to_folium",
-    "write_heat_density",
-    "write_map",
-    "write_summary",
-]
+__all__ = ["PIPE_COLOURS", "to_folium", "write_map"]
+
 
 #: Colour per pipe class on maps.
 PIPE_COLOURS = {
@@ -57,6 +40,8 @@ PIPE_COLOURS = {
     "secondary": "#ff7f0e",
     "service": "#1f77b4",
 }
+
+
 _BUILDING_COLOURS = {
     "mini-net candidate": "#2ca02c",
     "connected to the heat network": "#9467bd",
@@ -111,8 +96,7 @@ def _features_json(gdf: gpd.GeoDataFrame) -> tuple[str, list[dict]]:
     props = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).to_dict("records")
     keep = [i for i, g in enumerate(geoms) if g is not None]
     text = ",".join(
-        f'{{"type":"Feature","id":"{k}","properties":{json.dumps(props[i])},'
-        f'"geometry":{geoms[i]}}}'
+        f'{{"type":"Feature","id":"{k}","properties":{json.dumps(props[i])},"geometry":{geoms[i]}}}'
         for k, i in enumerate(keep)
     )
     for char, code in _HTML_SAFE:
@@ -266,7 +250,7 @@ def to_folium(
     layers = result.layers
     m = folium.Map(tiles=tiles, control_scale=True, prefer_canvas=True)
     if assets is not None:
-        _inline_leaflet(m, Path(assets))
+        inline_leaflet(m, Path(assets))
 
     if "free_corridors" in layers and len(layers["free_corridors"]):
         _geojson(
@@ -386,15 +370,13 @@ def to_folium(
     m.get_root().html.add_child(folium.Element(_legend(legend, name)))
     extent = layers["input_roads"] if "input_roads" in layers else layers["input_buildings"]
     xmin, ymin, xmax, ymax = (
-        gpd.GeoSeries(shapely.box(*extent.total_bounds), crs=settings.crs)
-        .to_crs(4326)
-        .total_bounds
+        gpd.GeoSeries(shapely.box(*extent.total_bounds), crs=settings.crs).to_crs(4326).total_bounds
     )
     m.fit_bounds([[ymin, xmin], [ymax, xmax]])
     return m
 
 
-def _inline_leaflet(m: Any, folder: Path) -> None:
+def inline_leaflet(m: Any, folder: Path) -> None:
     """Replace the map's CDN scripts and styles by Leaflet's own files, inlined."""
     folium = _folium()
     js, css = folder / "leaflet.js", folder / "leaflet.css"
@@ -416,143 +398,3 @@ def write_map(result: StudyResult, path: str | Path, **kwargs: Any) -> Path:
         m.save(str(tmp))
     log(f"wrote the map to {path}")
     return path
-
-
-# ------------------------------------------------------------------------------ heat density
-def heat_density(
-    buildings: gpd.GeoDataFrame,
-    *,
-    cell_m: float = 100.0,
-    column: str = "heat_demand_gj",
-) -> tuple[np.ndarray, Affine]:
-    """Grid the buildings' annual heat demand into GJ per hectare.
-
-    Each building's demand goes to the cell holding its representative point (inside the
-    footprint). Cells are aligned to multiples of `cell_m` in EPSG:28992.
-
-    Returns
-    -------
-    density : numpy.ndarray
-        float64, rows from north to south; GJ/ha/yr. ``density.sum() * cell_m**2 / 1e4``
-        equals the buildings' total demand.
-    transform : affine.Affine
-        The raster's transform (rasterio convention).
-    """
-    from affine import Affine
-
-    if column not in buildings:
-        raise InputError(f"heat density: the buildings have no column {column!r}")
-    b = buildings[buildings[column].fillna(0) > 0]
-    if not len(b):
-        raise InputError("heat density: no building has a heat demand above 0")
-    pts = shapely.get_coordinates(b.geometry.representative_point().values)
-    x0 = np.floor(pts[:, 0].min() / cell_m) * cell_m
-    y1 = np.ceil((pts[:, 1].max() + 1e-9) / cell_m) * cell_m
-    col = ((pts[:, 0] - x0) // cell_m).astype(int)
-    row = ((y1 - pts[:, 1]) // cell_m).astype(int)
-    grid = np.zeros((row.max() + 1, col.max() + 1))
-    np.add.at(grid, (row, col), b[column].to_numpy(float))
-    # (rasterio's from_origin multiplies Affines with `*`, deprecated in affine 3)
-    return grid / (cell_m**2 / 1e4), Affine(cell_m, 0.0, x0, 0.0, -cell_m, y1)
-
-
-def write_heat_density(
-    buildings: gpd.GeoDataFrame, path: str | Path, *, cell_m: float = 100.0
-) -> Path:
-    """Write :func:`heat_density` as a single-band float32 GeoTIFF (EPSG:28992, GJ/ha/yr)."""
-    import rasterio
-
-    path = Path(path)
-    density, transform = heat_density(buildings, cell_m=cell_m)
-    profile = {
-        "driver": "GTiff",
-        "height": density.shape[0],
-        "width": density.shape[1],
-        "count": 1,
-        "dtype": "float32",
-        "crs": settings.crs,
-        "transform": transform,
-        "compress": "deflate",
-    }
-    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-        dst.write(density.astype("float32"), 1)
-        dst.update_tags(1, units="GJ/ha/yr", cell_m=str(cell_m))
-        dst.set_band_description(1, "annual heat demand density (GJ/ha)")
-    log(f"wrote the heat-density raster ({density.shape[1]} x {density.shape[0]} cells) to {path}")
-    return path
-
-
-# ------------------------------------------------------------------------------ summary
-def summary_markdown(result: StudyResult) -> str:
-    """Return the summary table as Markdown."""
-    lines = [
-        f"# warmtegis summary: {result.study.name if result.study is not None else 'study'}",
-        "",
-        "| key | value | unit |",
-        "|---|---:|---|",
-    ]
-    for row in result.summary.itertuples(index=False):
-        lines.append(f"| {row.key} | {row.value:,.2f} | {row.unit} |")
-    return "\n".join(lines) + "\n"
-
-
-def write_summary(result: StudyResult, stem: str | Path) -> tuple[Path, Path]:
-    """Write ``STEM.summary.csv`` and ``STEM.summary.md`` atomically."""
-    stem = Path(stem)
-    csv = stem.with_name(stem.name + ".summary.csv")
-    md = stem.with_name(stem.name + ".summary.md")
-    with atomic_path(csv) as tmp:
-        result.summary.to_csv(tmp, index=False)
-    with atomic_path(md) as tmp:
-        tmp.write_text(summary_markdown(result), encoding="utf-8")
-    return csv, md
-
-
-def geopackage_tables(
-    summary: pd.DataFrame,
-    parameters: Parameters,
-    layers: Mapping[str, Any],
-    warnings: Sequence[str] = (),
-    business: Any = None,
-) -> dict[str, pd.DataFrame]:
-    """Return the attribute tables every output GeoPackage holds besides its layers.
-
-    ``summary`` (key, value, unit); ``parameters`` (section, key, value, unit, source,
-    origin: every effective parameter, and ``warmtegis.version``) so a GeoPackage tells how
-    it was made; ``warnings`` (one row per warning of the run, column ``message``);
-    ``layer_styles`` (a QGIS QML style per styled layer in `layers`). With a
-    :class:`~warmtegis.business.BusinessCase` (`business`) also ``cash_flows`` (one row per
-    year: every category, the costs per asset class as ``cost_<class>_eur``, net and
-    discounted) and ``cash_flow_lines`` (every line once with its category, asset class,
-    source, nominal sum and NPV contribution).
-    """
-    from warmtegis.core.version import __version__
-    from warmtegis.params.parameters import parameter_table
-    from warmtegis.storage.styles import layer_styles
-
-    table = parameter_table(parameters)
-    version = pd.DataFrame(
-        [("warmtegis", "version", __version__, "", "package metadata", "run")],
-        columns=table.columns,
-    )
-    tables = {
-        "summary": summary,
-        "parameters": pd.concat([version, table], ignore_index=True),
-        "warnings": pd.DataFrame({"message": pd.Series(list(warnings), dtype=str)}),
-        "layer_styles": layer_styles(layers),
-    }
-    if business is not None:
-        tables.update(business_tables(business))
-    return tables
-
-
-def business_tables(business: Any) -> dict[str, pd.DataFrame]:
-    """Return the business case's ``cash_flows`` and ``cash_flow_lines`` tables (see above)."""
-    flows = business.cash_flows.copy()
-    by_class = business.by_asset_class
-    for asset in by_class.columns:
-        flows[f"cost_{asset}_eur"] = by_class[asset].to_numpy()
-    flows.insert(0, "network", business.network)
-    lines = business.lines.copy()
-    lines.insert(0, "network", business.network)
-    return {"cash_flows": flows, "cash_flow_lines": lines}
