@@ -15,7 +15,9 @@ from pathlib import Path
 
 from warmtegis import run_study, settings
 from warmtegis.datasets import get_path
-from warmtegis.outputs.export import write_heat_density, write_map, write_summary
+from warmtegis.outputs.map import write_map
+from warmtegis.outputs.raster import write_heat_density
+from warmtegis.outputs.summary import write_summary
 
 
 def timed(f, *a, **k):

@@ -20,7 +20,8 @@ from _tiling import tile
 
 from warmtegis import read_buildings, read_roads, read_sewers, read_trees, settings
 from warmtegis.datasets import get_path
-from warmtegis.national.batch import grid_areas, run_batch
+from warmtegis.national.areas import grid_areas
+from warmtegis.national.batch import run_batch
 
 BAG_PANDEN = 11_000_000
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from warmtegis import run_study
 from warmtegis.datasets import get_path
-from warmtegis.outputs.export import write_map
+from warmtegis.outputs.map import write_map
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 from _browser import headless_page

@@ -4,8 +4,8 @@ Run: python docs/make_potential.py
 Each town's buildings (and, for Voorburg, its verblijfsobjecten) run through ``run_batch``
 with the room-to-drill stage, on a 1 km grid (Voorburg: its three CBS buurten). Writes
 ``docs/potential.md`` (the table in the README's national section) and, per town, the report
-of :func:`warmtegis.potential.write_potential` into ``docs/potential/<town>/`` (not kept in the
-repository: regenerate it).
+of :func:`warmtegis.national.potential.write_potential` into ``docs/potential/<town>/``
+(not kept in the repository: regenerate it).
 """
 
 from __future__ import annotations

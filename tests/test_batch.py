@@ -21,7 +21,8 @@ from warmtegis import (
 )
 from warmtegis.cli import main
 from warmtegis.datasets import get_path
-from warmtegis.national.batch import grid_areas, run_batch
+from warmtegis.national.areas import grid_areas
+from warmtegis.national.batch import run_batch
 
 RD = "EPSG:28992"
 FILES = {
@@ -213,7 +214,7 @@ def test_cli_batch_bad_areas(tmp_path):
 
 def test_source_columns_checked():
     from warmtegis import InputError
-    from warmtegis.national.batch import area_inputs
+    from warmtegis.national.areas import area_inputs
 
     b = read_buildings(get_path(FILES["buildings"][0]))
     areas = gpd.GeoDataFrame(
@@ -242,7 +243,8 @@ def test_cli_batch_parameters_file(tmp_path):
 
 
 def test_area_without_carriageways_gets_a_note():
-    from warmtegis.national.batch import AreaInputs, run_area
+    from warmtegis.national.areas import AreaInputs
+    from warmtegis.national.bundles import run_area
 
     roads = read_roads(get_path(FILES["roads"][0]))
     paths = roads[roads["road_type"] == "voetpad"]
@@ -256,7 +258,8 @@ def test_area_without_carriageways_gets_a_note():
 
 def test_area_with_nothing_to_connect_gets_a_routing_note():
     from warmtegis import mini_net_candidates
-    from warmtegis.national.batch import AreaInputs, run_area
+    from warmtegis.national.areas import AreaInputs
+    from warmtegis.national.bundles import run_area
 
     b = read_buildings(get_path(FILES["buildings"][0]))
     sheds = mini_net_candidates(b).buildings.query("category == 'outbuilding'")["building_id"]

@@ -1,4 +1,4 @@
-"""The heat company's business case (warmtegis.business): every item by hand on small cases.
+"""The heat company's business case (economics.business): every item by hand on small cases.
 
 The small cases are one asset or one connection over a three-year term, recomputed here line
 by line from the figures of warmtegis/data/costs.toml (Vesta MAIS 2024 key figures and the
@@ -233,10 +233,6 @@ def test_study_network_runs_as_documented():
     # the same investment as before (the study's table, within 1 %)
     assert mt.investment_eur == pytest.approx(67e6, rel=0.01)
     assert zlt.investment_eur == pytest.approx(65e6, rel=0.01)
-    # warmtegis.costs.business_case is the same function (the documented path)
-    from warmtegis.economics import pricing as costs
-
-    assert costs.business_case is business_case
 
 
 def test_every_line_has_its_source():

@@ -1,4 +1,4 @@
-"""Mini-net design (warmtegis.design, design_package): scenarios, trench, drop-outs, package."""
+"""Mini-net design (mini_nets.design, group_design): scenarios, trench, drop-outs, package."""
 
 from __future__ import annotations
 

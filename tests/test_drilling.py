@@ -1,4 +1,4 @@
-"""Room to drill (warmtegis.drilling): hand-built rows of houses and Otterlo's real BGT terrain."""
+"""Room to drill (mini_nets.ground, placement, layouts, room): hand-built rows, Otterlo's BGT."""
 
 from __future__ import annotations
 

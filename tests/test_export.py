@@ -15,13 +15,9 @@ from nbclient import NotebookClient
 from shapely.geometry import box
 
 import warmtegis as wg
-from warmtegis.outputs.export import (
-    PIPE_COLOURS,
-    heat_density,
-    summary_markdown,
-    to_folium,
-    write_map,
-)
+from warmtegis.outputs.map import PIPE_COLOURS, to_folium, write_map
+from warmtegis.outputs.raster import heat_density
+from warmtegis.outputs.summary import summary_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 CRS = "EPSG:28992"
@@ -189,7 +185,7 @@ def test_map_features_text_is_script_safe_geojson():
     """The features text the map embeds is GeoJSON (json.loads) and cannot close its <script>."""
     import json
 
-    from warmtegis.outputs.export import _features_json
+    from warmtegis.outputs.map import _features_json
 
     name = "</script><b>Kerk & 'Dorp'</b>"
     gdf = gpd.GeoDataFrame(

@@ -1,4 +1,4 @@
-"""g-function tables computed once (warmtegis._gcache): shipped defaults, the disk cache."""
+"""g-function tables computed once (mini_nets.gcache): shipped defaults, the disk cache."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ GRID = (30.0, 45.0, 65.0, 90.0, 120.0, 160.0, 200.0, 250.0)
 
 FRESH = """
 import sys, time
-from warmtegis.boreholes import size_mini_nets
+from warmtegis.mini_nets.boreholes import size_mini_nets
 from warmtegis.params import BoreholeParams
 t = time.perf_counter()
 r = size_mini_nets([3, 6, 12], [126.0, 252.0, 504.0], params=BoreholeParams(**{params}))

@@ -14,7 +14,9 @@ from click.testing import CliRunner
 
 from warmtegis import read_buildings
 from warmtegis.datasets import get_path
-from warmtegis.national.batch import grid_areas, run_batch, totals
+from warmtegis.national.areas import grid_areas
+from warmtegis.national.batch import run_batch
+from warmtegis.national.bundles import totals
 from warmtegis.national.prepare import PreparedBuildings, prepare_buildings
 
 DOESBURG = get_path("doesburg/bag_pand.gpkg")

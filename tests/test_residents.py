@@ -1,4 +1,4 @@
-"""The residents' page (warmtegis.residents): records, the CBS check, the site in Chromium."""
+"""The residents' page (outputs.residents): records, the CBS check, the site in Chromium."""
 
 from __future__ import annotations
 

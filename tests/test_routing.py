@@ -16,7 +16,8 @@ from warmtegis.datasets import get_path
 from warmtegis.network.graph import street_graph
 from warmtegis.network.hydraulics import DN_INNER_DIAMETER_MM, pipe_dn, pressure_drop, simultaneity
 from warmtegis.network.routing import route_network
-from warmtegis.network.steiner import shortest_path_tree, steiner_milp, steiner_tree
+from warmtegis.network.steiner import steiner_milp, steiner_tree
+from warmtegis.network.steiner_graph import shortest_path_tree
 from warmtegis.params.street import RoutingParams
 
 CRS = "EPSG:28992"

@@ -13,7 +13,8 @@ import click
 from warmtegis import settings
 from warmtegis.core.errors import InputError, OutputError
 from warmtegis.datasets import get_path
-from warmtegis.outputs.export import write_heat_density, write_map
+from warmtegis.outputs.map import write_map
+from warmtegis.outputs.raster import write_heat_density
 from warmtegis.params.parameters import Parameters
 from warmtegis.pipeline import StudyResult, run_study
 from warmtegis.storage.atomic import atomic_path
@@ -43,7 +44,7 @@ def _check_assets(assets: Path | None) -> None:
 def _run(study_path: Path, out: Path, map_path: Path | None, assets: Path | None) -> StudyResult:
     """Check every output path, run the study, write the whole output set or nothing."""
     from warmtegis.inputs.study import read_study
-    from warmtegis.outputs.export import summary_markdown
+    from warmtegis.outputs.summary import summary_markdown
     from warmtegis.storage.atomic import OutputSet
 
     if out.suffix.lower() != ".gpkg":

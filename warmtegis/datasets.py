@@ -1,12 +1,22 @@
-"""Access to the real Dutch demo data bundled in ``data/raw/``."""
+"""Access to the real Dutch demo data bundled in ``data/raw/``, and the demo run on it.
+
+This module sits on top of the package (beside :mod:`warmtegis.cli`): :func:`demo_result`
+runs the whole stage runner on the bundled Otterlo study, so examples and notebooks can start
+from a real result.
+"""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from warmtegis.core.errors import InputError
+from warmtegis.pipeline import StudyResult, run_study
 
-__all__ = ["available", "data_dir", "get_path"]
+__all__ = ["DEMO_STUDY", "available", "data_dir", "demo_result", "get_path"]
+
+#: The bundled demo study (Otterlo, gemeente Ede: BGT, trees, sewers, terrain).
+DEMO_STUDY = "otterlo/study.toml"
 
 
 def data_dir() -> Path:
@@ -67,3 +77,19 @@ def get_path(name: str) -> Path:
     if not path.is_file():
         raise InputError(f"no bundled data file {name!r}; available: {', '.join(available())}")
     return path
+
+
+@functools.cache
+def demo_result() -> StudyResult:
+    """Return the bundled Otterlo study run through every stage (run once per process).
+
+    The same run as ``warmtegis demo``; the result is shared between calls, so treat it as
+    read-only.
+
+    Examples
+    --------
+    >>> r = demo_result()
+    >>> r.study.name, len(r.layers["buildings"]) > 0
+    ('otterlo', True)
+    """
+    return run_study(get_path(DEMO_STUDY))

@@ -2,7 +2,8 @@
 
 :func:`run_stages` holds the stage sequence and is used by both entry points:
 :func:`run_study` is *read the study file + load its inputs + run_stages*, and a batch area
-(:mod:`warmtegis.batch`) is *split the inputs + run_stages + clip + concatenate*. Every stage
+(:mod:`warmtegis.national.batch`) is *split the inputs + run_stages + clip + concatenate*. Every
+stage
 returns a typed result (:class:`~warmtegis.BuildingStock`, :class:`~warmtegis.Corridors`,
 :class:`~warmtegis.MiniNets`, :class:`~warmtegis.Network`) and later stages and callers read
 those, never the summary's text keys.
@@ -10,11 +11,12 @@ those, never the summary's text keys.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import pandas as pd
@@ -32,11 +34,13 @@ from warmtegis.inputs.sewers import read_sewers
 from warmtegis.inputs.study import Study, read_study
 from warmtegis.inputs.trees import read_trees
 from warmtegis.mini_nets.design import MiniNetDesign
+from warmtegis.mini_nets.group_design import GroupDesign, group_designs
 from warmtegis.mini_nets.grouping import MiniNets, mini_net_candidates
 from warmtegis.mini_nets.room import RoomToDrill
 from warmtegis.network.routing import Network, route_network
 from warmtegis.params.parameters import Parameters
 from warmtegis.storage.geopackage import write_geopackage
+from warmtegis.storage.tables import geopackage_tables
 
 __all__ = [
     "STAGES",
@@ -85,8 +89,8 @@ class StageResults:
         The effective parameters.
     buildings, corridors, mini_nets, drilling, design, network
         The stages' typed results (None for a stage that did not run); ``drilling`` is the
-        room-to-drill stage (:class:`~warmtegis.drilling.RoomToDrill`), ``design`` the
-        mini-net design (:class:`~warmtegis.design.MiniNetDesign`: insulation scenarios,
+        room-to-drill stage (:class:`~warmtegis.mini_nets.room.RoomToDrill`), ``design`` the
+        mini-net design (:class:`~warmtegis.mini_nets.design.MiniNetDesign`: insulation scenarios,
         drop-outs and, with the loops placed, the collective trenches).
     layers : dict
         Output layer name -> GeoDataFrame, in the order they are written.
@@ -115,6 +119,53 @@ class StageResults:
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    _designs: dict[tuple[str, ...] | None, dict[str, GroupDesign]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def group_designs(self, groups: list[str] | None = None) -> dict[str, GroupDesign]:
+        """Return each group's design in every insulation scenario, computed once per run.
+
+        Without `groups`: every group with room to drill. With `groups`: those groups; when
+        they are all among the groups with room and those were designed already, their
+        designs are reused, so the design package, the residents' page and the web
+        application show one and the same design (and cost) for a group. See
+        :func:`~warmtegis.mini_nets.group_design.group_designs`.
+
+        Raises
+        ------
+        InputError
+            When the run has no room-to-drill stage or trenches, or a group is unknown.
+
+        Examples
+        --------
+        >>> from warmtegis.datasets import demo_result
+        >>> r = demo_result()
+        >>> designs = r.group_designs()
+        >>> r.group_designs() is designs  # computed once
+        True
+        >>> len(designs) == int(r.drilling.groups["has_room"].sum())
+        True
+        """
+        if self.drilling is None or self.design is None or self.mini_nets is None:
+            raise InputError(
+                "the design package needs the room-to-drill stage: a study with buildings "
+                "whose mini-net stage found groups (give [inputs] terrain for BGT open ground)"
+            )
+        every = self._designs.get(None)
+        if groups and every is not None and set(groups) <= set(every):
+            return {gid: every[gid] for gid in dict.fromkeys(groups)}
+        key = tuple(dict.fromkeys(groups)) if groups else None
+        if key not in self._designs:
+            self._designs[key] = group_designs(
+                self.mini_nets,
+                self.drilling,
+                self.design,
+                self.parameters,
+                roads=self.inputs.roads,
+                groups=list(key) if key else None,
+            )
+        return self._designs[key]
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -146,8 +197,6 @@ class StageResults:
         ``layer_styles`` (a QGIS style per layer) and, when routing ran, the business case's
         ``cash_flows`` and ``cash_flow_lines``.
         """
-        from warmtegis.outputs.export import geopackage_tables
-
         return write_geopackage(
             {
                 **self.layers,
@@ -179,7 +228,7 @@ def load_inputs(study: Study) -> Inputs:
     """Read the study's inputs with the matching readers and their options."""
     spec = study.inputs
 
-    def opts(name: str) -> dict:
+    def opts(name: str) -> dict[str, Any]:
         return {"layer": spec[name].layer, **spec[name].options}
 
     vbo = (
@@ -286,7 +335,7 @@ def run_stages(
     route
         Route the collective network (needs roads).
     drill
-        Run the room-to-drill stage for the mini nets (:mod:`warmtegis.drilling`).
+        Run the room-to-drill stage for the mini nets (:mod:`warmtegis.mini_nets.room`).
     tolerate
         Turn a stage's :class:`~warmtegis.InputError` into a note in ``notes`` and skip the
         stages that need it, instead of raising (batch mode: one bad area does not stop the
@@ -436,7 +485,7 @@ def _run_stages(
 
 
 def _mini_net_stages(
-    out: StageResults, inputs: Inputs, p: Parameters, stage: Callable, drill: bool
+    out: StageResults, inputs: Inputs, p: Parameters, stage: Callable[..., Any], drill: bool
 ) -> None:
     """Run the mini-net stage, room to drill and the mini-net design (in this order)."""
     if out.buildings is not None:
@@ -541,7 +590,7 @@ def run_study(study: Study | str | Path) -> StudyResult:
     Parameters
     ----------
     study
-        A :class:`~warmtegis.study.Study` or the path of a ``STUDY.toml``.
+        A :class:`~warmtegis.inputs.study.Study` or the path of a ``STUDY.toml``.
 
     Returns
     -------
@@ -565,7 +614,9 @@ def run_study(study: Study | str | Path) -> StudyResult:
     t_read = time.perf_counter() - t0
     stages = run_stages(inputs, study.parameters, study.source, name=study.name)
     stages.warnings[:0] = read_warnings
-    result = StudyResult(**{f: getattr(stages, f) for f in stages.__dataclass_fields__})
+    result = StudyResult(
+        **{f.name: getattr(stages, f.name) for f in dataclasses.fields(stages) if f.init}
+    )
     result.study = study
     result.timings = {"read": t_read, **result.timings}
     log(f"study {study.name!r}: {len(result.layers)} layers")

@@ -14,7 +14,8 @@ the heat-density raster), so the classification and the demand are computed once
    ``min_shared_wall_m`` (both ways, so a sliver or a corner touch is not a wall);
    :func:`dwelling_types` names each ground-bound dwelling detached, semi-detached, end- or
    mid-terrace from the blocks of dwellings sharing walls.
-3. Heat demand (:func:`warmtegis.demand.heat_demand`) by construction period, type and floor
+3. Heat demand (:func:`warmtegis.buildings.demand.heat_demand`) by construction period, type and
+floor
    area for ground-bound dwellings; per apartment and per non-residential building the
    figures of ``[parameters.demand]``; a filled ``heat_demand_gj`` column of the input wins.
    The peak is the demand over ``full_load_hours``.
@@ -192,7 +193,7 @@ def shared_walls(
     return pd.DataFrame({"i": i[ok], "j": j[ok], "wall_m": wall[ok]})
 
 
-def dwelling_types(graph: nx.Graph) -> dict:
+def dwelling_types(graph: nx.Graph) -> dict[str, Any]:
     """Detached, semi-detached, end-of-terrace or mid-terrace from the shared-wall graph."""
     out = {}
     for comp in nx.connected_components(graph):

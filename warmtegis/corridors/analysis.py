@@ -20,7 +20,7 @@ every ``station_spacing_m`` along the centreline:
   too narrow); per segment the cause with the longest blocked length.
 
 The cross-sections are evaluated in closed form, without polygon overlays or negative
-buffers (:mod:`warmtegis._transects`): the eroded free space on a cross-section is the road
+buffers (:mod:`warmtegis.corridors.transects`): the eroded free space on a cross-section is the road
 section minus the stretches within *w*/2 of the surface edges and minus the obstacle zones
 grown by *w*/2 ((A ∖ B) ⊖ D = (A ⊖ D) ∖ (B ⊕ D)).
 
@@ -282,7 +282,9 @@ def analyse_corridors(
     blocked_len = np.bincount(seg, weights=blocked * step, minlength=len(lines))
 
     def med(values: np.ndarray) -> np.ndarray:
-        return pd.Series(values).groupby(seg).median().reindex(range(len(lines))).to_numpy(float)
+        return np.asarray(
+            pd.Series(values).groupby(seg).median().reindex(range(len(lines))).to_numpy(float)
+        )
 
     out = gpd.GeoDataFrame(
         {
@@ -438,7 +440,7 @@ def _continuous(eroded: _tx.Intervals, seg: np.ndarray, n_stations: np.ndarray) 
         .groupby(level=0)
         .max()
     )
-    return reach.reindex(range(n), fill_value=0).to_numpy() == n_stations
+    return np.asarray(reach.reindex(range(n), fill_value=0).to_numpy() == n_stations)
 
 
 def _causes(
@@ -456,7 +458,7 @@ def _causes(
 
     def passes(without: set[str]) -> np.ndarray:
         rest = obst.take(~np.isin(kind[obst.owner], list(without)))
-        return _tx.difference(surf, rest).present(n)[blocked]
+        return np.asarray(_tx.difference(surf, rest).present(n)[blocked])
 
     bare = surf.present(n)[blocked]
     no_tree = passes({"tree"}) if "tree" in kinds else np.zeros(blocked.sum(), bool)

@@ -10,6 +10,7 @@ pruning), split at junctions into segments; the skeletons are cached on disk.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
@@ -124,10 +125,12 @@ def road_surface(roads: gpd.GeoDataFrame, params: CorridorParams | None = None) 
 
 
 # --------------------------------------------------------------------------- centrelines
-def _cached_skeletons(polys: np.ndarray, p: CorridorParams, compute) -> np.ndarray:
+def _cached_skeletons(
+    polys: np.ndarray, p: CorridorParams, compute: Callable[[], np.ndarray]
+) -> np.ndarray:
     """Return the carriageways' skeletons, computed once per geometry and parameters.
 
-    Kept on disk beside the g-function tables (:func:`warmtegis._gcache.cache_dir`), keyed by
+    Kept on disk beside the g-function tables (:func:`warmtegis.core.cache.cache_dir`), keyed by
     the polygons' WKB, the skeleton parameters and pygeoops' version: a study run again (other
     parameters downstream, a new session) reads them instead of recomputing the Voronoi step.
     """
@@ -150,7 +153,7 @@ def _cached_skeletons(polys: np.ndarray, p: CorridorParams, compute) -> np.ndarr
             stored = np.load(path, allow_pickle=False)
             lines = shapely.from_wkb(stored)
             if len(lines) == len(polys):
-                return lines
+                return np.asarray(lines)
         except (OSError, ValueError, shapely.errors.GEOSException):
             pass  # a damaged cache file: compute again
     lines = compute()
@@ -164,7 +167,7 @@ def _cached_skeletons(polys: np.ndarray, p: CorridorParams, compute) -> np.ndarr
         os.replace(tmp, path)
     except OSError as exc:  # a read-only cache folder: keep going without it
         log(f"centreline cache not written ({path.parent}: {exc.strerror or exc})")
-    return lines
+    return np.asarray(lines)
 
 
 def derive_centrelines(

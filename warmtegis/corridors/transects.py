@@ -63,7 +63,7 @@ class Transects:
     @cached_property
     def _lines(self) -> np.ndarray:
         end = self.origin + self.direction * self.length[:, None]
-        return shapely.linestrings(np.stack([self.origin, end], axis=1))
+        return np.asarray(shapely.linestrings(np.stack([self.origin, end], axis=1)))
 
     def lines(self) -> np.ndarray:
         """Return the transects as LineStrings."""
@@ -123,7 +123,7 @@ class Edges:
     several times.
     """
 
-    def __init__(self, geoms, reach: float = 0.0):
+    def __init__(self, geoms: np.ndarray, reach: float = 0.0) -> None:
         self.geoms = np.asarray(geoms, dtype=object)
         self.reach = float(reach)
         parts, part_of = shapely.get_parts(self.geoms, return_index=True)
@@ -156,10 +156,11 @@ class Edges:
         """Candidate (transect, edge) pairs: transects meeting an edge's grown box."""
         if len(self) == 0 or len(t) == 0:
             return np.empty(0, int), np.empty(0, int)
-        return self.tree.query(t.lines())
+        found = self.tree.query(t.lines())
+        return np.asarray(found[0]), np.asarray(found[1])
 
 
-def _as_edges(geoms, r) -> Edges:
+def _as_edges(geoms: np.ndarray | Edges, r: float | np.ndarray) -> Edges:
     reach = float(np.max(r, initial=0.0))
     if isinstance(geoms, Edges):
         if reach > geoms.reach:
@@ -168,7 +169,7 @@ def _as_edges(geoms, r) -> Edges:
     return Edges(geoms, reach)
 
 
-def inside(t: Transects, geoms) -> Intervals:
+def inside(t: Transects, geoms: np.ndarray | Edges) -> Intervals:
     """Stretches of each transect inside each of `geoms` (owner = index into `geoms`).
 
     `geoms` is an array of geometries or their :class:`Edges`; only polygons have an inside
@@ -220,7 +221,12 @@ def inside(t: Transects, geoms) -> Intervals:
     return Intervals(ev_tr[keep], t0[keep], t1[keep], ev_poly[keep])
 
 
-def _span(alpha: np.ndarray, beta: np.ndarray, lo, hi) -> tuple[np.ndarray, np.ndarray]:
+def _span(
+    alpha: np.ndarray,
+    beta: np.ndarray,
+    lo: float | np.ndarray,
+    hi: float | np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Solve lo <= alpha + beta*t <= hi for t (rows with beta = 0 hold for all t or none)."""
     flat = np.abs(beta) < 1e-12
     safe = np.where(flat, 1.0, beta)
@@ -232,7 +238,7 @@ def _span(alpha: np.ndarray, beta: np.ndarray, lo, hi) -> tuple[np.ndarray, np.n
     return a, b
 
 
-def near(t: Transects, geoms, r) -> Intervals:
+def near(t: Transects, geoms: np.ndarray | Edges, r: float | np.ndarray) -> Intervals:
     """Stretches of each transect within distance `r` of the edges of each geometry.
 
     `geoms` is an array of geometries or their :class:`Edges` (built with ``reach >= r``);

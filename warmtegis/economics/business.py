@@ -2,7 +2,7 @@
 
 :func:`business_case` spreads the investment of a heat network over the years of the term by
 its construction phasing, connects the buildings by the connection phasing, and adds, year by
-year and asset class by asset class (:data:`~warmtegis.costs.ASSET_CLASSES`):
+year and asset class by asset class (:data:`~warmtegis.params.costs.ASSET_CLASSES`):
 
 - investment, replacements at the end of each asset's lifetime (indexed) and the residual
   value of what outlives the term (credited pro rata in the last year);
@@ -89,7 +89,8 @@ class BusinessCase:
     network : str
         ``"MT"`` or ``"ZLT"``.
     capex : pandas.DataFrame
-        The investment per item (:func:`~warmtegis.costs.network_capex`, plus the central heat
+        The investment per item (:func:`~warmtegis.economics.pricing.network_capex`, plus the
+        central heat
         pump and its source when chosen), in prices of the start year.
     items : pandas.DataFrame
         One row per cash-flow line and year: ``item``, ``category`` (investment, replacement,
@@ -286,7 +287,7 @@ def business_case(
         Annual heat demand (GJ) per connection before any ZLT saving: one number for all
         types or a mapping per type; default the parameter file's (42 / 22 / 70 GJ).
     params
-        Cost parameters; default :func:`~warmtegis.costs.load_cost_params`.
+        Cost parameters; default :func:`~warmtegis.params.costs.load_cost_params`.
     heat_price_factor
         Multiplies every price of heat and electricity bought (for sensitivities).
     extra_pipes_eur

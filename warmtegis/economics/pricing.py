@@ -37,6 +37,8 @@ from warmtegis.params.costs import (
 __all__ = [
     "annualised_cost",
     "check_counts",
+    "heat_network_bill",
+    "individual_heat_pump_costs",
     "mini_net_capex",
     "mini_net_prices",
     "network_capex",
@@ -45,7 +47,9 @@ __all__ = [
 ]
 
 
-def check_counts(values: Mapping[str, float], allowed: tuple[str, ...], what: str) -> dict:
+def check_counts(
+    values: Mapping[str, float], allowed: tuple[str, ...], what: str
+) -> dict[str, Any]:
     """Return `values` as floats, or one ConfigError naming every unknown key or bad number."""
     problems = []
     out = {}
@@ -371,3 +375,60 @@ def price_mini_nets(mini_nets: pd.DataFrame, *, params: CostParams | None = None
     if isinstance(mini_nets, gpd.GeoDataFrame):
         out = gpd.GeoDataFrame(out, geometry=mini_nets.geometry.name, crs=mini_nets.crs)
     return out
+
+
+def individual_heat_pump_costs(
+    heat_demand_gj: np.ndarray | pd.Series, *, params: CostParams | None = None
+) -> pd.DataFrame:
+    """Yearly cost of an individual air-source and ground-source heat pump per dwelling.
+
+    Priced as :func:`price_mini_nets` prices the individual options beside a group (EUR
+    incl. VAT: the investment annualised with its replacements, plus electricity).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``air_source_annual_eur`` and ``ground_source_annual_eur``, one row per dwelling.
+
+    Examples
+    --------
+    >>> costs = individual_heat_pump_costs(np.array([30.0, 60.0]))
+    >>> bool((costs["air_source_annual_eur"].diff().iloc[1] > 0))  # more heat, more power
+    True
+    """
+    frame = pd.DataFrame(
+        {
+            "n_dwellings": 1,
+            "n_boreholes": 1,
+            "borehole_depth_m": 100.0,
+            "trench_length_m": 0.0,
+            "heat_demand_gj": np.maximum(np.asarray(heat_demand_gj, float), 0.0),
+        }
+    )
+    if not len(frame):
+        return pd.DataFrame(columns=["air_source_annual_eur", "ground_source_annual_eur"])
+    priced = price_mini_nets(frame, params=params)
+    return priced[["air_source_annual_eur", "ground_source_annual_eur"]]
+
+
+def heat_network_bill(
+    heat_demand_gj: np.ndarray | float,
+    network: Literal["MT", "ZLT"] = "MT",
+    *,
+    params: CostParams | None = None,
+) -> np.ndarray:
+    """Yearly bill of a heat-network connection: fixed + variable charge, incl. VAT.
+
+    Examples
+    --------
+    >>> p = load_cost_params()
+    >>> net, vat = p.networks["MT"], 1 + p.business_case.vat
+    >>> by_hand = (net.fixed_charge_eur_per_year + 40 * net.variable_charge_eur_per_gj) * vat
+    >>> bool(np.isclose(heat_network_bill(40.0, params=p), by_hand))
+    True
+    """
+    p = params or load_cost_params()
+    net = network_prices(p, network)
+    vat = 1 + p.business_case.vat
+    gj = np.asarray(heat_demand_gj, dtype=float)
+    return np.asarray((net.fixed_charge_eur_per_year + net.variable_charge_eur_per_gj * gj) * vat)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import pandas as pd
 
 from warmtegis import settings
+from warmtegis.core.types import PathLike
 from warmtegis.inputs._common import list_layers, read_layer
 
 __all__ = ["TERRAIN_SURFACES", "read_terrain"]
@@ -15,13 +18,15 @@ __all__ = ["TERRAIN_SURFACES", "read_terrain"]
 TERRAIN_SURFACES = {"begroeidterreindeel": "garden", "onbegroeidterreindeel": "paving"}
 
 
-def read_terrain(path, layer: str | None = None, **options) -> gpd.GeoDataFrame:
+def read_terrain(
+    path: PathLike, layer: str | None = None, **options: Any
+) -> gpd.GeoDataFrame:
     """Read open-ground polygons: BGT terrain layers, or any polygon layer.
 
     Without `layer`, every BGT layer of :data:`TERRAIN_SURFACES` in the file is read
     (``begroeidterreindeel`` as ``surface = "garden"``, ``onbegroeidterreindeel`` as
     ``"paving"``); a file with neither must name its layer, which is read as ``"open ground"``.
-    Validated and reprojected as every input (:func:`~warmtegis.io.read_layer`).
+    Validated and reprojected as every input (:func:`~warmtegis.inputs._common.read_layer`).
     """
     polygons = ("Polygon", "MultiPolygon")
     names: list[str | None] = (

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -87,7 +88,7 @@ class BoreholeSizing:
     iterations: int
 
 
-def line_field(n: int, length_m: float, params: BoreholeParams):
+def line_field(n: int, length_m: float, params: BoreholeParams) -> Any:
     """Return a pygfunction borefield of `n` loops in a line at ``params.spacing_m``."""
     import pygfunction as gt
 
@@ -97,7 +98,9 @@ def line_field(n: int, length_m: float, params: BoreholeParams):
     )  # fmt: skip
 
 
-def _gfunction(borefield, alpha: float, times: np.ndarray, n_log: int = 24) -> np.ndarray:
+def _gfunction(
+    borefield: Any, alpha: float, times: np.ndarray, n_log: int = 24
+) -> np.ndarray:
     """g-values at `times`: computed at `n_log` log-spaced times, interpolated in ln t.
 
     g is smooth in ln t; 24 points reproduce the full monthly evaluation of a line of 1-12
@@ -107,7 +110,7 @@ def _gfunction(borefield, alpha: float, times: np.ndarray, n_log: int = 24) -> n
 
     at = np.geomspace(times.min(), times.max(), n_log)
     g = gt.gfunction.gFunction(borefield, alpha, at, method="equivalent").gFunc
-    return np.interp(np.log(times), np.log(at), np.asarray(g, dtype=float))
+    return np.asarray(np.interp(np.log(times), np.log(at), np.asarray(g, dtype=float)))
 
 
 def _times(years: int, peak_hours: float) -> np.ndarray:
@@ -183,7 +186,7 @@ def size_borefield(
     peak_extraction_kw: Sequence[float] | np.ndarray,
     peak_injection_kw: Sequence[float] | np.ndarray,
     *,
-    borefield=None,
+    borefield: Any = None,
     n_boreholes: int | None = None,
     params: BoreholeParams | None = None,
     length_init_m: float = 100.0,
@@ -377,7 +380,7 @@ def _depth_for(
     below = need < capacity[0]
     # below the grid the temperature drop scales ~ 1/H (g varies little): linear scaling
     depth[below] = need[below] / capacity[0] * lengths[0]
-    return depth
+    return np.asarray(depth)
 
 
 def size_mini_nets(

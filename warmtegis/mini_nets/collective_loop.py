@@ -1,11 +1,12 @@
 """The collective loop of a mini net: its trench in open ground and its PE pipes.
 
 :func:`route_trench` routes one group's trench from each dwelling's wall to the manifold and
-the loops: a Steiner tree (:func:`warmtegis.steiner.shortest_path_tree`) on a grid of the
+the loops: a Steiner tree (:func:`warmtegis.network.steiner_graph.shortest_path_tree`) on a grid of
+the
 open ground the group may dig in, priced per surface (garden, paving, road crossing), with
 PE pipes sized by brine flow and pressure drop (:func:`size_pe`); :func:`route_trenches` does
 it for every group with placed loops (docs/method.md §3d). Part of the mini-net design
-(:mod:`warmtegis.design`).
+(:mod:`warmtegis.mini_nets.design`).
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def size_pe(
     """Smallest PE pipe (outer mm) carrying each ground-side load within the pressure drop.
 
     Brine flow = load / (ρ cp ΔT); pressure drop by Darcy-Weisbach
-    (:func:`~warmtegis.hydraulics.darcy_weisbach`) in the inner diameter (9/11 of the outer).
+    (:func:`~warmtegis.network.hydraulics.darcy_weisbach`) in the inner diameter (9/11 of the
+    outer).
 
     Returns
     -------
@@ -104,7 +106,9 @@ class Trench:
         """Trench metres per surface."""
         if not len(self.lines):
             return {}
-        return self.lines.groupby("surface")["length_m"].sum().to_dict()
+        return {
+            str(k): float(v) for k, v in self.lines.groupby("surface")["length_m"].sum().items()
+        }
 
 
 def _empty_lines() -> gpd.GeoDataFrame:
@@ -139,7 +143,8 @@ def route_trench(
     its surface (``garden``/``open ground``, ``paving``, ``road crossing``). The manifold
     stands at the loop nearest the dwellings' centre; each dwelling's trench starts at the
     routable point within ``wall_reach_m`` of its wall nearest the manifold. The tree joining
-    them is the shortest path heuristic's (:func:`~warmtegis.steiner.shortest_path_tree`).
+    them is the shortest path heuristic's
+    (:func:`~warmtegis.network.steiner_graph.shortest_path_tree`).
 
     Each trench section carries one PE supply/return pair sized (:func:`size_pe`) for the
     larger of the brine flows crossing it: of the heat pumps beyond it (their peaks times
@@ -205,7 +210,7 @@ def _route(
     from scipy import sparse as sp
     from scipy.sparse import csgraph
 
-    from warmtegis.network.steiner import shortest_path_tree
+    from warmtegis.network.steiner_graph import shortest_path_tree
 
     cp = p.collective_loop
     reach = p.drilling.reach_m if reach_m is None else reach_m
@@ -359,7 +364,7 @@ def _route(
 def trench_ground(ground: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     """Return where a trench may run: the open ground plus road surfaces (crossings).
 
-    Road lines (NWB, OSM) are drawn 6 m wide, as in :func:`~warmtegis.drilling.open_ground`.
+    Road lines (NWB, OSM) are drawn 6 m wide, as in :func:`~warmtegis.mini_nets.ground.open_ground`.
     """
     from warmtegis.mini_nets.ground import LINE_HALF_WIDTH_M
 

@@ -1,7 +1,7 @@
 """Mini heat networks designed: insulation scenarios, the collective loop, drop-outs, the bill.
 
 The mini-net stage (:mod:`warmtegis.mini_nets`) finds the groups and the room-to-drill stage
-(:mod:`warmtegis.drilling`) places their loops. This module turns a group into a design one
+(:mod:`warmtegis.mini_nets.room`) places their loops. This module turns a group into a design one
 could put out to tender (docs/method.md §3c-3f):
 
 1. :func:`scenario_demand` and :func:`insulation_scenarios` — each group as built, insulated
@@ -9,9 +9,9 @@ could put out to tender (docs/method.md §3c-3f):
    dwellings per loop and the insulation's cost per dwelling. The pilots' finding — whether
    a group fits on 2 or 3 loops is a matter of insulation and group size — is read straight
    from the ``dwellings_per_loop`` column.
-2. :func:`~warmtegis.collective_loop.route_trench` — the collective trench from each
+2. :func:`~warmtegis.mini_nets.collective_loop.route_trench` — the collective trench from each
    dwelling's wall to the manifold and the loops, with its PE pipes
-   (:mod:`warmtegis.collective_loop`; re-exported here).
+   (:mod:`warmtegis.mini_nets.collective_loop`; re-exported here).
 3. :func:`dropouts` — the cost per dwelling when one or two members do not join, the smallest
    group that still beats an individual ground-source heat pump, and which groups fall apart
    with one drop-out.
@@ -257,7 +257,8 @@ def dropouts(
     while it keeps ``min_dwellings`` and its yearly cost per dwelling stays within
     ``shared_premium`` of what an average member would pay for its own borehole and heat
     pump: a group of one, sized for that member's demand and priced with the same component
-    prices (:func:`~warmtegis.costs.price_mini_nets`) — the alternative a member who leaves
+    prices (:func:`~warmtegis.economics.pricing.price_mini_nets`) — the alternative a member who
+    leaves
     has.
 
     Returns
@@ -349,15 +350,15 @@ def bill_of_quantities(
 ) -> pd.DataFrame:
     """Every quantity of one group's works with its unit price (euro incl. VAT).
 
-    The items are :func:`~warmtegis.costs.mini_net_capex`'s, with the trench split by
+    The items are :func:`~warmtegis.economics.pricing.mini_net_capex`'s, with the trench split by
     surface; the amounts add up to the group's investment.
 
     Examples
     --------
     Three dwellings, two 150 m loops, 40 m of trench in gardens: the same total as
-    :func:`~warmtegis.costs.mini_net_capex` (trench in gardens at its one price).
+    :func:`~warmtegis.economics.pricing.mini_net_capex` (trench in gardens at its one price).
 
-    >>> from warmtegis.costs import mini_net_capex
+    >>> from warmtegis.economics.pricing import mini_net_capex
     >>> bill = bill_of_quantities(3, 2, 150.0, {"garden": 40.0}, np.array([6, 6, 8]))
     >>> float(bill["amount_eur"].sum()) == float(mini_net_capex(3, 2, 150.0, 40.0)["capex"])
     True

@@ -94,7 +94,7 @@ def cached_table(
     """Return the table `key`: from memory, the shipped file, the disk cache, or `compute()`."""
     found = _memory.get(key)
     if found is not None:
-        return found
+        return found  # type: ignore[no-any-return]  # BoundedCache holds these tables
     table = _load_shipped().get(key)
     if table is None:
         table = _disk.read(key)

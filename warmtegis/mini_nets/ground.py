@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -33,7 +34,11 @@ __all__ = ["exclusion_zones", "open_ground"]
 LINE_HALF_WIDTH_M = 3.0
 
 
-def _checked(frame, what: str, geometry_types=None):
+def _checked(
+    frame: gpd.GeoDataFrame | None,
+    what: str,
+    geometry_types: tuple[str, ...] | None = None,
+) -> gpd.GeoDataFrame | None:
     """Return `frame` checked and in EPSG:28992, or None."""
     return None if frame is None else check_frame(frame, what=what, geometry_types=geometry_types)
 
@@ -229,7 +234,7 @@ def subtract_zones(
         has = np.array([u is not None for u in cut], dtype=bool)
         out = pieces.copy()
         out[has] = shapely.difference(pieces[has], np.asarray(list(cut[has]), dtype=object))
-        return shapely.make_valid(out)
+        return np.asarray(shapely.make_valid(out))
     pi, zi = shapely.STRtree(zones).query(pieces, predicate="intersects")
     out = pieces.copy()
     order = np.argsort(pi, kind="stable")
@@ -239,10 +244,10 @@ def subtract_zones(
     for s, e in zip(starts, ends, strict=True):
         k = pi[s]
         out[k] = shapely.difference(pieces[k], shapely.union_all(zones[zi[s:e]]))
-    return shapely.make_valid(out)
+    return np.asarray(shapely.make_valid(out))
 
 
-def own_area(area, own: Callable[[np.ndarray], np.ndarray], grid_m: float) -> float:
+def own_area(area: Any, own: Callable[[np.ndarray], np.ndarray], grid_m: float) -> float:
     """Area (m2) of the part of `area` that is the group's own, counted on the grid cells."""
     if area is None or shapely.is_empty(area):
         return 0.0

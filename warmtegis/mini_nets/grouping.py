@@ -8,7 +8,7 @@ shared walls, heat demand):
    bisection: a breadth-first prefix from a peripheral dwelling whose remainder is still one
    connected piece.
 2. :func:`mini_net_candidates` ties it together with the borehole sizing
-   (:mod:`warmtegis.boreholes`) and the costs (:mod:`warmtegis.costs`).
+   (:mod:`warmtegis.mini_nets.boreholes`) and the costs (:mod:`warmtegis.economics.pricing`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 
-def _bfs_order(graph: nx.Graph, start) -> list:
+def _bfs_order(graph: nx.Graph, start: Any) -> list[Any]:
     order, seen, frontier = [start], {start}, [start]
     while frontier:
         nxt = []
@@ -50,7 +51,7 @@ def _bfs_order(graph: nx.Graph, start) -> list:
     return order
 
 
-def partition_block(graph: nx.Graph, *, min_size: int = 2, max_size: int = 10) -> list[list]:
+def partition_block(graph: nx.Graph, *, min_size: int = 2, max_size: int = 10) -> list[list[Any]]:
     """Cut one connected block into contiguous groups of `min_size`-`max_size` nodes.
 
     The number of groups is ``ceil(n / max_size)`` and their sizes differ by at most one where
@@ -74,7 +75,7 @@ def partition_block(graph: nx.Graph, *, min_size: int = 2, max_size: int = 10) -
     target = round(n * (k // 2) / k)
 
     def fits(a: int) -> bool:
-        return (
+        return bool(
             min_size <= a <= n - min_size
             and math.ceil(a / max_size) + math.ceil((n - a) / max_size) == k
         )
@@ -113,7 +114,7 @@ def partition_block(graph: nx.Graph, *, min_size: int = 2, max_size: int = 10) -
     return groups
 
 
-def partition_blocks(graph: nx.Graph, *, params: MiniNetParams | None = None) -> dict:
+def partition_blocks(graph: nx.Graph, *, params: MiniNetParams | None = None) -> dict[str, Any]:
     """Group id (``"b<block>-g<group>"``) per node for every block of the graph."""
     p = params or MiniNetParams()
     out = {}
@@ -142,7 +143,7 @@ class MiniNets:
     mini_nets : geopandas.GeoDataFrame
         One row per group: the dissolved footprints, ``mini_net_id``, ``n_dwellings``,
         ``heat_demand_gj``, borehole field, ``trench_length_m`` and costs
-        (:func:`warmtegis.costs.price_mini_nets`).
+        (:func:`warmtegis.economics.pricing.price_mini_nets`).
     walls : pandas.DataFrame
         Shared walls between dwellings: ``building_id_a``, ``building_id_b``, ``wall_m``.
     stock : BuildingStock
@@ -213,7 +214,7 @@ def mini_net_candidates(
         `params` and `demand_params`.
     params, demand_params, borehole_params, cost_params
         :class:`~warmtegis.params.MiniNetParams`, :class:`~warmtegis.params.DemandParams`,
-        :class:`~warmtegis.params.BoreholeParams`, :class:`~warmtegis.costs.CostParams`.
+        :class:`~warmtegis.params.BoreholeParams`, :class:`~warmtegis.params.costs.CostParams`.
 
     Returns
     -------
@@ -327,4 +328,4 @@ def _trench_lengths(
         tree = minimum_spanning_tree(m).tocoo()
         owner = pd.Index(names).get_indexer(group[nodes[tree.row]].astype(str))
         per_group = np.bincount(owner, tree.data, minlength=len(names)).astype(float)
-    return per_group + (nets["n_boreholes"].to_numpy() - 1) * spacing_m
+    return np.asarray(per_group + (nets["n_boreholes"].to_numpy() - 1) * spacing_m)

@@ -8,6 +8,8 @@ sizes a group's loops on them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -21,7 +23,7 @@ __all__ = ["layout_gfunction"]
 
 
 #: Loop lengths (m) the g-function of a placed layout is computed at; lengths between are
-#: interpolated (as :func:`~warmtegis.boreholes.size_mini_nets` does for lines).
+#: interpolated (as :func:`~warmtegis.mini_nets.boreholes.size_mini_nets` does for lines).
 _GRID = (30.0, 60.0, 100.0, 150.0, 200.0, 260.0)
 
 
@@ -30,7 +32,7 @@ _GRID = (30.0, 60.0, 100.0, 150.0, 200.0, 260.0)
 _LAYOUTS = BoundedCache(MEMORY_TABLES)
 
 
-def _layout_key(xy: np.ndarray) -> tuple:
+def _layout_key(xy: np.ndarray) -> tuple[Any, ...]:
     """Return a layout's pairwise distances rounded to 0.5 m: equal keys, equal g-functions.
 
     The g-function of equal loops depends on where they stand relative to each other, which
@@ -80,7 +82,7 @@ def layout_gfunction(
     h = gt.heat_transfer.finite_line_source_approximation(at, alpha, dist, length_m, D, length_m, D)
     h = np.asarray(h).reshape(len(dist), len(at))[back.ravel()]  # (n * n, times)
     g = h.reshape(n, n, len(at)).sum(axis=1).mean(axis=0)
-    return np.interp(np.log(times), np.log(at), g)
+    return np.asarray(np.interp(np.log(times), np.log(at), g))
 
 
 def layout_capacity(
@@ -90,9 +92,10 @@ def layout_capacity(
 
     For a unit annual extraction the lowest temperature term ``unit(H)`` (K·m) follows from the
     layout's g-function (:func:`layout_gfunction`) and the monthly loads and peaks
-    (:func:`~warmtegis.boreholes.ground_loads`); the loads scale linearly, so the layout takes
+    (:func:`~warmtegis.mini_nets.boreholes.ground_loads`); the loads scale linearly, so the layout
+    takes
     ``allowed × n H / unit(H)``. Cached per layout key and parameters, in memory and on
-    disk (:mod:`warmtegis._gcache`), so a later process reads the tables it computed.
+    disk (:mod:`warmtegis.mini_nets.gcache`), so a later process reads the tables it computed.
     """
     from warmtegis.mini_nets.boreholes import unit_terms
     from warmtegis.mini_nets.gcache import cached_table, table_key
@@ -100,7 +103,7 @@ def layout_capacity(
     key = (_layout_key(xy), bp, full_load_hours)
     found = _LAYOUTS.get(key)
     if found is not None:
-        return found
+        return found  # type: ignore[no-any-return]  # BoundedCache holds these tables
 
     def compute() -> tuple[np.ndarray, np.ndarray]:
         _, units = unit_terms(
@@ -109,7 +112,7 @@ def layout_capacity(
         return np.asarray(_GRID), np.asarray(units)
 
     # computed once per layout and parameters, then read from the disk cache by every later
-    # process (:mod:`warmtegis._gcache`)
+    # process (:mod:`warmtegis.mini_nets.gcache`)
     disk_key = table_key("layout", key[0], repr(bp), _GRID, float(full_load_hours))
     lengths, units = cached_table(disk_key, compute)
     allowed = bp.ground_temperature_c - bp.min_fluid_temperature_c
@@ -121,7 +124,7 @@ def layout_capacity(
 def size_on_positions(
     groups: pd.DataFrame,
     mini_nets: gpd.GeoDataFrame,
-    placed: dict,
+    placed: dict[str, Any],
     p: DrillingParams,
     bp: BoreholeParams,
     full_load_hours: float,

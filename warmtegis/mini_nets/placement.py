@@ -7,6 +7,7 @@ keeping the spacing also from loops other groups placed before.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import shapely
@@ -15,7 +16,7 @@ __all__ = ["place_loops"]
 
 
 def place_loops(
-    area,
+    area: Any,
     n: int,
     *,
     min_spacing_m: float,
@@ -89,7 +90,7 @@ def _hull_points(points: np.ndarray) -> np.ndarray:
     return np.unique(coords, axis=0) if len(coords) else points
 
 
-def grid_points(area, grid_m: float, *, centred: bool) -> np.ndarray:
+def grid_points(area: Any, grid_m: float, *, centred: bool) -> np.ndarray:
     """Return the points of a `grid_m` grid on `area`'s bounds that lie in `area`: (k, 2).
 
     ``centred=False``: the grid lines from the lower-left corner (corners and edges included,

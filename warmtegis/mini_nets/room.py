@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -173,7 +174,7 @@ def room_to_drill(
     tree = shapely.STRtree(main.geometry.values)
     index = shapely.STRtree(pieces)
 
-    placed: dict[object, np.ndarray] = {}
+    placed: dict[str, np.ndarray] = {}
     others = np.zeros((0, 2)) if neighbours is None else np.asarray(neighbours, float)
     parcel_tree = None
     if parcels is not None and len(parcels):
@@ -193,9 +194,9 @@ def room_to_drill(
             if len(near):
                 area = shapely.intersection(shapely.union_all(near), grown)
 
-        def nearest_own(points: np.ndarray, gid=gid) -> np.ndarray:
+        def nearest_own(points: np.ndarray, gid: str = gid) -> np.ndarray:
             """Tell which candidates have one of the group's buildings as nearest main building."""
-            return owner[tree.nearest(shapely.points(points))] == gid
+            return np.asarray(owner[tree.nearest(shapely.points(points))] == gid)
 
         own: Callable[[np.ndarray], np.ndarray] = nearest_own
         if parcel_tree is not None and area is not None:
@@ -251,7 +252,11 @@ def room_to_drill(
 
 
 def _parcel_filter(
-    area, mine: np.ndarray, parcel_tree: shapely.STRtree, built: np.ndarray, nearest_own: Callable
+    area: Any,
+    mine: np.ndarray,
+    parcel_tree: shapely.STRtree,
+    built: np.ndarray,
+    nearest_own: Callable[..., Any],
 ) -> Callable[[np.ndarray], np.ndarray]:
     """Candidates on the group's own parcels, or on public ground nearest to its buildings.
 
@@ -274,6 +279,6 @@ def _parcel_filter(
             public = ~shapely.intersects_xy(private, x, y) & ~mine_ok
         else:
             public = ~mine_ok
-        return mine_ok | (public & nearest_own(points))
+        return np.asarray(mine_ok | (public & nearest_own(points)))
 
     return keep

@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import os
 import time
-import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,45 +38,12 @@ from warmtegis import settings
 from warmtegis.core.errors import InputError
 from warmtegis.core.log import log
 from warmtegis.core.plausible import check_overlap
+from warmtegis.core.types import PathLike
+from warmtegis.national.areas import check_areas, grid_areas, split_inputs
+from warmtegis.national.bundles import AREA_COLUMNS, run_area, run_bundle, totals
 from warmtegis.params.parameters import Parameters
-from warmtegis.pipeline import Inputs, run_stages
 
-__all__ = [
-    "AreaInputs",
-    "BatchResult",
-    "area_inputs",
-    "grid_areas",
-    "run_area",
-    "run_batch",
-    "run_bundle",
-    "totals",
-]
-
-_SOURCE = ("source_x", "source_y")
-
-
-@dataclass
-class AreaInputs:
-    """The inputs of one area: its buildings, and roads/sewers/trees within the margin."""
-
-    area_id: str
-    geometry: shapely.Geometry
-    buildings: gpd.GeoDataFrame
-    source: tuple[float, float] | None = None
-    roads: gpd.GeoDataFrame | None = None
-    sewers: gpd.GeoDataFrame | None = None
-    trees: gpd.GeoDataFrame | None = None
-    barriers: gpd.GeoDataFrame | None = None
-
-    def inputs(self) -> Inputs:
-        """Return the area's inputs for :func:`warmtegis.run_stages`."""
-        return Inputs(
-            buildings=self.buildings,
-            roads=self.roads,
-            sewers=self.sewers,
-            trees=self.trees,
-            barriers=self.barriers,
-        )
+__all__ = ["BatchResult", "run_batch"]
 
 
 @dataclass
@@ -127,411 +92,14 @@ class BatchResult:
         have = set(self.layers) | {k for k, v in self.parts.items() if v}
         return [n for n in order if n in have] + sorted(have - set(order))
 
-    def to_geopackage(self, path) -> None:
+    def to_geopackage(self, path: PathLike) -> None:
         """Write every layer and table to `path` atomically, parts streamed one at a time."""
         from warmtegis.storage.geopackage import write_geopackage
 
         write_geopackage({**self.layers, **self.tables}, path, parts=self.parts)
 
 
-def grid_areas(like: gpd.GeoDataFrame, size_m: float = 1000.0) -> gpd.GeoDataFrame:
-    """Square cells of `size_m` on the RD grid covering `like`, keeping cells that hold any of it.
-
-    ``area_id`` is ``"x{col}_y{row}"`` from the cell's lower-left corner in km (at 1 km).
-    """
-    if size_m <= 0:
-        raise InputError(f"grid size must be > 0 m, not {size_m}")
-    pts = shapely.get_coordinates(shapely.point_on_surface(like.geometry.values))
-    ij = np.unique(np.floor(pts / size_m).astype(np.int64), axis=0)
-    x0, y0 = ij[:, 0] * size_m, ij[:, 1] * size_m
-    return gpd.GeoDataFrame(
-        {"area_id": [f"x{i}_y{j}" for i, j in ij]},
-        geometry=shapely.box(x0, y0, x0 + size_m, y0 + size_m),
-        crs=settings.crs,
-    )
-
-
-def _check_areas(
-    areas: gpd.GeoDataFrame, id_column: str | None, group_column: str | None = None
-) -> gpd.GeoDataFrame:
-    if len(areas) == 0:
-        raise InputError("study areas: the layer holds no polygons")
-    col = id_column or ("area_id" if "area_id" in areas else None)
-    if col is None:
-        raise InputError(
-            "the study areas need an id column: name it with --id-column (e.g. buurtcode) "
-            f"or call it area_id; columns found: {list(areas.columns.drop(areas.geometry.name))}"
-        )
-    if col not in areas:
-        raise InputError(f"study areas: no column {col!r}; columns found: {list(areas.columns)}")
-    ids = areas[col].astype(str)
-    if ids.duplicated().any():
-        raise InputError(
-            f"study areas: column {col!r} must be unique, repeated: "
-            f"{sorted(set(ids[ids.duplicated()]))[:5]}"
-        )
-    if not areas.geom_type.isin(["Polygon", "MultiPolygon"]).all():
-        raise InputError("study areas must be polygons")
-    out = gpd.GeoDataFrame(
-        {"area_id": ids.to_numpy()}, geometry=areas.geometry.values, crs=areas.crs
-    ).to_crs(settings.crs)
-    if group_column is not None:
-        if group_column not in areas:
-            raise InputError(
-                f"study areas: no column {group_column!r} to total by (e.g. gemeentecode); "
-                f"columns found: {list(areas.columns)}"
-            )
-        out["group"] = areas[group_column].astype(str).to_numpy()
-    has = [c in areas for c in _SOURCE]
-    if any(has) and not all(has):
-        raise InputError(f"study areas: a heat source needs both columns {list(_SOURCE)}")
-    if all(has):
-        xy = areas[list(_SOURCE)].apply(pd.to_numeric, errors="coerce")
-        bad = xy.isna().any(axis=1) & areas[list(_SOURCE)].notna().any(axis=1)
-        if bad.any():
-            raise InputError(
-                f"study areas: {list(_SOURCE)} must be numbers (EPSG:28992 metres); "
-                f"not for area {ids[bad.to_numpy()].iloc[0]!r}"
-            )
-        out[list(_SOURCE)] = xy.to_numpy(float)
-    return out
-
-
-def _assign(
-    gdf: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, predicate: str, npartitions: int
-) -> pd.DataFrame:
-    """(row, area_id) pairs of a spatial join, computed partition-wise with dask-geopandas."""
-    import dask_geopandas
-
-    frame = gpd.GeoDataFrame({"_row": np.arange(len(gdf))}, geometry=gdf.geometry.values)
-    frame = frame.set_crs(gdf.crs)
-    ddf = dask_geopandas.from_geopandas(frame, npartitions=max(1, min(npartitions, len(frame))))
-    joined = dask_geopandas.sjoin(ddf, areas[["area_id", "geometry"]], predicate=predicate)
-    with warnings.catch_warnings():
-        # in-memory frames travel inside the graph by design; files read with
-        # dask_geopandas.read_file/read_parquet would not
-        warnings.filterwarnings("ignore", message="Sending large graph")
-        return joined[["_row", "area_id"]].compute()
-
-
-def split_inputs(
-    areas: gpd.GeoDataFrame,
-    buildings: gpd.GeoDataFrame,
-    context: Mapping[str, gpd.GeoDataFrame | None],
-    *,
-    margin_m: float = 50.0,
-    npartitions: int = 8,
-) -> list[AreaInputs]:
-    """Split the inputs by area (see the module text for the border rules)."""
-    order = {a: i for i, a in enumerate(areas["area_id"])}
-    points = buildings.set_geometry(shapely.point_on_surface(buildings.geometry.values))
-    home = _assign(points, areas, "intersects", npartitions)
-    home = home.assign(o=home["area_id"].map(order)).sort_values(["_row", "o"])
-    home = home.drop_duplicates("_row")
-    grown = areas.set_geometry(areas.buffer(margin_m))
-    rows = {
-        name: _assign(gdf, grown, "intersects", npartitions)
-        for name, gdf in context.items()
-        if gdf is not None and len(gdf)
-    }
-
-    def index(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-        return {k: np.sort(v.to_numpy()) for k, v in frame.groupby("area_id")["_row"]}
-
-    homes = index(home)
-    near = {name: index(frame) for name, frame in rows.items()}
-    sources = (
-        areas[list(_SOURCE)].to_numpy(float)
-        if "source_x" in areas
-        else np.full((len(areas), 2), np.nan)
-    )
-    none = np.empty(0, int)
-    out = []
-    for area_id, geom, (x, y) in zip(areas["area_id"], areas.geometry.values, sources, strict=True):
-        item = AreaInputs(area_id, geom, buildings.iloc[homes.get(area_id, none)])
-        item.source = None if np.isnan(x) or np.isnan(y) else (float(x), float(y))
-        for name, idx in near.items():
-            frame = context[name]
-            if frame is not None:
-                setattr(item, name, frame.iloc[idx.get(area_id, none)])
-        out.append(item)
-    return out
-
-
-def area_inputs(
-    area_id: str,
-    areas: gpd.GeoDataFrame,
-    buildings: gpd.GeoDataFrame,
-    roads: gpd.GeoDataFrame | None = None,
-    sewers: gpd.GeoDataFrame | None = None,
-    trees: gpd.GeoDataFrame | None = None,
-    barriers: gpd.GeoDataFrame | None = None,
-    *,
-    id_column: str | None = None,
-    margin_m: float = 50.0,
-) -> AreaInputs:
-    """Return the inputs the batch gives area `area_id` (for running one area alone)."""
-    areas = _check_areas(areas, id_column)
-    context = {"roads": roads, "sewers": sewers, "trees": trees, "barriers": barriers}
-    items = split_inputs(areas, buildings, context, margin_m=margin_m)
-    found = [i for i in items if i.area_id == area_id]
-    if not found:
-        raise InputError(f"study areas: no area {area_id!r}")
-    return found[0]
-
-
-def run_area(
-    item: AreaInputs, parameters: Parameters | None = None, drill: bool = False
-) -> dict[str, Any]:
-    """Run the stages for one area (:func:`warmtegis.run_stages`) and clip its layers.
-
-    The road segments (and their bottlenecks) are clipped to those whose midpoint lies in
-    the area; when the area has a heat source, the trunk is routed from it over all the
-    area's road segments (those in the margin too, as a single study would) to its
-    buildings. A stage that cannot run in an area (e.g. footpaths only) leaves a ``note``
-    and the other stages' figures. Returns the figures (``row``) and layers, each with an
-    ``area_id`` column.
-    """
-    t0 = time.perf_counter()
-    r = run_stages(
-        item.inputs(),
-        parameters,
-        item.source,
-        route=item.source is not None,
-        drill=drill,  # room to drill on the fallback open ground (no terrain per area)
-        tolerate=True,
-        name=f"area {item.area_id}",
-        layers=False,  # the area's layers are read from the stages' results below
-    )
-    row: dict[str, Any] = {"area_id": item.area_id, "buildings": len(item.buildings)}
-    layers: dict[str, gpd.GeoDataFrame] = {}
-    if r.corridors is not None:
-        seg = r.corridors.road_segments
-        mid = shapely.line_interpolate_point(seg.geometry.values, 0.5, normalized=True)
-        seg = seg[shapely.intersects(item.geometry, mid)]
-        bn = r.corridors.bottlenecks
-        bn = bn[bn["segment_id"].isin(seg["segment_id"])]
-        total = float(seg["length_m"].sum())
-        passable = float(seg.loc[seg["passable"], "length_m"].sum())
-        row |= {
-            "street_km": total / 1000,
-            "passable_pct": 100 * passable / total if total else np.nan,
-            "bottlenecks": len(bn),
-        }
-        layers["road_segments"] = seg.assign(area_id=item.area_id)
-        layers["bottlenecks"] = bn.assign(area_id=item.area_id)
-    if r.buildings is not None:
-        bb = r.buildings.buildings
-        row["dwellings"] = int(bb["dwellings"].sum())
-        kind = bb["dwelling_type"].astype(object).where(bb["category"] == "ground_bound", None)
-        counts = kind.value_counts()
-        for t in _DWELLING_TYPES:
-            row[f"dwellings_{t.replace('-', '_')}"] = int(counts.get(t, 0))
-        row["dwellings_apartments"] = int(bb.loc[bb["category"] == "apartments", "dwellings"].sum())
-        row["row_and_semi_dwellings"] = sum(
-            row[f"dwellings_{t.replace('-', '_')}"] for t in _DWELLING_TYPES[:3]
-        )
-    if r.mini_nets is not None:
-        m = r.mini_nets
-        nets = m.mini_nets
-        row |= {
-            "eligible_dwellings": m.eligible_dwellings,
-            "mini_nets": len(nets),
-            "mini_net_loops": int(nets["n_boreholes"].sum()),
-            "mini_net_eur_per_dwelling": m.capex_per_dwelling_eur,
-        }
-        row["mini_net_share_pct"] = (
-            100 * m.eligible_dwellings / row["row_and_semi_dwellings"]
-            if row.get("row_and_semi_dwellings")
-            else np.nan
-        )
-        if r.design is not None and len(nets):
-            s = r.design.scenarios
-            for scenario in ("standaard", "streef"):
-                sel = s[s["scenario"] == scenario]
-                n = float(sel["n_dwellings"].sum())
-                row[f"mini_net_loops_{scenario}"] = int(sel["n_boreholes"].sum())
-                row[f"mini_net_eur_per_dwelling_{scenario}"] = (
-                    float((sel["total_per_dwelling_eur"] * sel["n_dwellings"]).sum()) / n
-                    if n
-                    else np.nan
-                )
-        cheap = nets["cheapest"].astype(str).to_numpy() == "mini_net"
-        row["mini_net_cheapest_dwellings"] = int(nets["n_dwellings"].to_numpy()[cheap].sum())
-        layers["mini_nets"] = nets.assign(area_id=item.area_id)
-        if r.drilling is not None and len(nets):
-            room = r.drilling.groups.set_index("mini_net_id")["has_room"]
-            has = room.reindex(nets["mini_net_id"]).fillna(False).to_numpy(bool)
-            size = nets["n_dwellings"].to_numpy()
-            row["dwellings_with_room"] = int(size[has].sum())
-            row["dwellings_with_room_cheapest"] = int(size[has & cheap].sum())
-            layers["mini_nets"] = layers["mini_nets"].assign(has_room=has)
-    if r.network is not None:
-        net = r.network
-        lengths = net.lengths_by_class
-        row |= {
-            "connections": int(net.connections["connected"].sum()),
-            "trunk_km": sum(v for k, v in lengths.items() if k != "service") / 1000,
-            "service_km": lengths["service"] / 1000,
-            "crossings": int(net.pipes["crossings"].sum()),
-        }
-        if net.business_case is not None:
-            row["network"] = net.business_case.network
-            row["ort_eur_per_connection"] = net.business_case.ort_per_connection_eur
-            row["ort_eur_per_dwelling"] = net.business_case.ort_per_dwelling_eur
-        layers["pipes"] = net.pipes.assign(area_id=item.area_id)
-    row["warnings"] = len(r.warnings)  # values set to unknown, repairs, ... in this area
-    if r.notes:
-        row["note"] = "; ".join(r.notes)
-    row["seconds"] = time.perf_counter() - t0
-    return {"row": row, "layers": layers}
-
-
-_DWELLING_TYPES = ("mid-terrace", "end-of-terrace", "semi-detached", "detached")
-_AREA_COLUMNS = (
-    "area_id",
-    "buildings",
-    "dwellings",
-    "dwellings_mid_terrace",
-    "dwellings_end_of_terrace",
-    "dwellings_semi_detached",
-    "dwellings_detached",
-    "dwellings_apartments",
-    "row_and_semi_dwellings",
-    "eligible_dwellings",
-    "mini_net_share_pct",
-    "mini_nets",
-    "mini_net_loops",
-    "mini_net_eur_per_dwelling",
-    "mini_net_loops_standaard",
-    "mini_net_eur_per_dwelling_standaard",
-    "mini_net_loops_streef",
-    "mini_net_eur_per_dwelling_streef",
-    "mini_net_cheapest_dwellings",
-    "dwellings_with_room",
-    "dwellings_with_room_cheapest",
-    "street_km",
-    "passable_pct",
-    "bottlenecks",
-    "connections",
-    "trunk_km",
-    "service_km",
-    "crossings",
-    "network",
-    "ort_eur_per_connection",
-    "ort_eur_per_dwelling",
-    "warnings",
-    "note",
-    "seconds",
-)
-
-
-def _home_areas(points: np.ndarray, areas: gpd.GeoDataFrame) -> np.ndarray:
-    """For each point the index (into `areas`) of the lowest-order area holding it, or -1."""
-    pi, ai = shapely.STRtree(areas.geometry.values).query(points, predicate="intersects")
-    rank = areas["order"].to_numpy()[ai]
-    o = np.lexsort((rank, pi))
-    pi, ai = pi[o], ai[o]
-    first = np.r_[True, pi[1:] != pi[:-1]] if len(pi) else np.zeros(0, bool)
-    home = np.full(len(points), -1)
-    home[pi[first]] = ai[first]
-    return home
-
-
-def run_bundle(
-    dataset: str,
-    own: gpd.GeoDataFrame,
-    neighbours: gpd.GeoDataFrame,
-    context: Mapping[str, gpd.GeoDataFrame | None],
-    parameters: Parameters,
-    layer_dir: str | None,
-    bundle: int,
-    margin_m: float = 50.0,
-    drill: bool = False,
-) -> list[dict[str, Any]]:
-    """Run a bundle of neighbouring areas on prepared buildings, reading them on the worker.
-
-    Reads the panden whose bounding box meets the bundle's areas (:class:`PreparedBuildings`
-    ``.read``), gives each to the lowest-order area holding its representative point (among
-    the areas near the bundle, so a pand on a border between two bundles is counted once, as
-    :func:`split_inputs` does), and runs :func:`run_area` per area. With `layer_dir` the
-    areas' layers are written there as one GeoParquet file per layer and bundle and left out
-    of the returned results (their ``parts`` name the files).
-    """
-    from warmtegis.national.prepare import PreparedBuildings
-
-    ds = PreparedBuildings.open(dataset)
-    panden = ds.read(tuple(shapely.total_bounds(own.geometry.values)))
-    home = _home_areas(shapely.point_on_surface(panden.geometry.values), neighbours)
-    home_id = np.where(home >= 0, neighbours["area_id"].to_numpy()[np.maximum(home, 0)], None)
-    panden = panden.drop(columns="input_order")
-    results = []
-    for row in own.itertuples(index=False):
-        geom = row.geometry
-        item = AreaInputs(row.area_id, geom, panden.iloc[np.flatnonzero(home_id == row.area_id)])
-        sx, sy = getattr(row, "source_x", np.nan), getattr(row, "source_y", np.nan)
-        item.source = None if np.isnan(sx) or np.isnan(sy) else (float(sx), float(sy))
-        grown = shapely.buffer(geom, margin_m)
-        for name, frame in context.items():
-            if frame is not None and len(frame):
-                hit = frame.sindex.query(grown, predicate="intersects")
-                setattr(item, name, frame.iloc[np.sort(hit)])
-        res = run_area(item, parameters, drill)
-        if "group" in own:
-            res["row"]["group"] = row.group
-        results.append(res)
-    if layer_dir is not None:
-        names = {n for r in results for n in r["layers"]}
-        for name in sorted(names):
-            parts = [r["layers"][name] for r in results if name in r["layers"]]
-            frame = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=settings.crs)
-            folder = Path(layer_dir) / name
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"bundle-{bundle:06d}.parquet"
-            frame.to_parquet(path, index=False)
-            results[0].setdefault("parts", {})[name] = str(path)
-        for r in results:
-            r["layers"] = {}
-    return results
-
-
-#: Per-area counts that add up over areas (the totals per group and for the whole input).
-_COUNTS = (
-    "buildings", "dwellings", "dwellings_mid_terrace", "dwellings_end_of_terrace",
-    "dwellings_semi_detached", "dwellings_detached", "dwellings_apartments",
-    "row_and_semi_dwellings", "eligible_dwellings", "mini_nets", "mini_net_loops",
-    "mini_net_loops_standaard", "mini_net_loops_streef", "mini_net_cheapest_dwellings",
-    "dwellings_with_room", "dwellings_with_room_cheapest",
-)  # fmt: skip
-
-
-def totals(areas: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
-    """Add the per-area figures up, per value of column `by` (e.g. the gemeente) or overall.
-
-    Counts are summed; € per dwelling is the mean weighted by the eligible dwellings; the
-    mini-net share is eligible / row and semi-detached dwellings of the total.
-    """
-    frame = pd.DataFrame(areas.drop(columns="geometry", errors="ignore"))
-    key = frame[by].astype(str) if by else pd.Series("total", index=frame.index)
-    counts = [c for c in _COUNTS if c in frame]
-    out = frame[counts].apply(pd.to_numeric, errors="coerce").groupby(key).sum()
-    out.insert(0, "areas", key.value_counts().reindex(out.index))
-    w = pd.to_numeric(frame.get("eligible_dwellings"), errors="coerce").fillna(0)
-    for col in ("mini_net_eur_per_dwelling", "mini_net_eur_per_dwelling_standaard",
-                "mini_net_eur_per_dwelling_streef"):  # fmt: skip
-        if col in frame:
-            v = pd.to_numeric(frame[col], errors="coerce")
-            num = (v * w).where(v.notna(), 0).groupby(key).sum()
-            den = w.where(v.notna(), 0).groupby(key).sum()
-            out[col] = (num / den.replace(0, np.nan)).reindex(out.index)
-    if "row_and_semi_dwellings" in out:
-        out["mini_net_share_pct"] = 100 * out["eligible_dwellings"] / out[
-            "row_and_semi_dwellings"].replace(0, np.nan)  # fmt: skip
-    out.index.name = by or "scope"
-    return out.reset_index()
-
-
-def _client(scheduler: str | None, workers: int | None):
+def _client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
@@ -555,7 +123,7 @@ def run_batch(
     grid_m: float = 1000.0,
     margin_m: float = 50.0,
     parameters: Parameters | None = None,
-    client=None,
+    client: Any = None,
     scheduler: str | None = None,
     workers: int | None = None,
     layer_dir: str | None = None,
@@ -572,8 +140,8 @@ def run_batch(
         an area a heat source: its trunk network is routed and priced.
     buildings
         Buildings read by :func:`~warmtegis.read_buildings` (held by the driver and split
-        there), or a prepared folder (:func:`~warmtegis.prepare.prepare_buildings`, a path
-        or :class:`~warmtegis.prepare.PreparedBuildings`): then each task reads its areas'
+        there), or a prepared folder (:func:`~warmtegis.national.prepare.prepare_buildings`, a path
+        or :class:`~warmtegis.national.prepare.PreparedBuildings`): then each task reads its areas'
         panden on the worker and the driver never holds them.
     roads, sewers, trees, barriers
         Outputs of the readers, EPSG:28992; barriers (water, railways) are charged a
@@ -634,7 +202,7 @@ def run_batch(
             grid_areas(buildings, grid_m) if prepared is None else _prepared_grid(prepared, grid_m)
         )
     else:
-        areas = _check_areas(areas, id_column, group_column)
+        areas = check_areas(areas, id_column, group_column)
     own, cluster = (client, None) if client is not None else _client(scheduler, workers)
     params = parameters or Parameters()  # built once, not in every area
     out = BatchResult()
@@ -659,7 +227,7 @@ def run_batch(
                 own, prepared, areas, context, params, layer_dir, bundle_size, margin_m, drill
             )
             t_split = time.perf_counter() - t0
-        results: dict[str, dict] = {}
+        results: dict[str, dict[str, Any]] = {}
         bar = tqdm(total=len(futures), desc="areas", unit="task", disable=not settings.progress)
         pending = as_completed(futures)
         futures.clear()  # each result is let go on the worker once the driver has it
@@ -682,7 +250,7 @@ def run_batch(
     ordered = [results[a] for a in areas["area_id"]]
     rows = pd.DataFrame([r["row"] for r in ordered])
     extra = ["group"] if "group" in rows else []
-    rows = rows.reindex(columns=list(_AREA_COLUMNS) + extra)
+    rows = rows.reindex(columns=list(AREA_COLUMNS) + extra)
     out.layers["areas"] = gpd.GeoDataFrame(rows, geometry=areas.geometry.values, crs=settings.crs)
     for name in ("road_segments", "bottlenecks", "mini_nets", "pipes"):
         parts = [r["layers"][name] for r in ordered if name in r["layers"]]
@@ -727,8 +295,16 @@ def _prepared_grid(prepared: Any, size_m: float) -> gpd.GeoDataFrame:
 
 
 def _submit_bundles(
-    client, prepared, areas, context, params, layer_dir, bundle_size, margin_m, drill
-) -> list:
+    client: Any,
+    prepared: Any,
+    areas: gpd.GeoDataFrame,
+    context: dict[str, Any],
+    params: Parameters,
+    layer_dir: str | Path,
+    bundle_size: int,
+    margin_m: float,
+    drill: bool,
+) -> list[Any]:
     """Cut the areas into bundles along the Hilbert curve and submit one task per bundle."""
     from warmtegis.national.prepare import NL_BOUNDS
 

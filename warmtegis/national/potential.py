@@ -49,7 +49,10 @@ def potential_table(areas: pd.DataFrame) -> pd.DataFrame:
             f"the potential report needs a batch's areas layer with {sorted(need)}; "
             f"columns found: {list(areas.columns)}"
         )
-    num = lambda c: pd.to_numeric(areas.get(c), errors="coerce")  # noqa: E731
+
+    def num(column: str) -> pd.Series:
+        return pd.Series(pd.to_numeric(areas.get(column), errors="coerce"))
+
     base = num("row_and_semi_dwellings").fillna(0)
     room = num("dwellings_with_room") if "dwellings_with_room" in areas else base * np.nan
     drilled = "dwellings_with_room" in areas and num("dwellings_with_room").notna().any()
@@ -106,7 +109,7 @@ def write_potential(
     Parameters
     ----------
     areas
-        A batch's ``areas`` layer (:func:`~warmtegis.batch.run_batch`).
+        A batch's ``areas`` layer (:func:`~warmtegis.national.batch.run_batch`).
     groups
         The batch's ``groups`` table (totals per gemeente), shown when given.
     assets
@@ -201,7 +204,7 @@ def _choropleth(
     """Write a folium map of the share per area (grey where there is no such stock)."""
     import folium
 
-    from warmtegis.outputs.export import inline_leaflet
+    from warmtegis.outputs.map import inline_leaflet
 
     frame = gpd.GeoDataFrame(
         {
@@ -215,7 +218,7 @@ def _choropleth(
     colours = ["#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b"]
     edges = [0, 5, 10, 20, 40, 1000]
 
-    def style(feature: dict) -> dict:
+    def style(feature: dict[str, Any]) -> dict[str, Any]:
         v = feature["properties"]["share"]
         if v is None or not np.isfinite(v):
             return {"fillColor": "#bdbdbd", "color": "#636363", "weight": 0.5, "fillOpacity": 0.6}

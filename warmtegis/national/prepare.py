@@ -11,7 +11,7 @@ them, only the row groups whose covering boxes do (pyarrow's statistics filter).
 
 ``warmtegis batch`` accepts such a folder as ``--buildings``: each dask task reads its own
 areas' panden on the worker, and the driver holds only the areas and the per-area results
-(:mod:`warmtegis.batch`).
+(:mod:`warmtegis.national.batch`).
 """
 
 from __future__ import annotations

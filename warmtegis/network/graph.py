@@ -5,7 +5,8 @@ centreline layer: NWB wegvakken, centrelines derived from BGT surfaces, OSM edge
 points closer than ``snap_tolerance_m`` become one junction (tiny digitising gaps close),
 NWB junction ids (``node_from``, ``node_to``) join ends up to 10 m apart; separate parts are
 reported and, when ``link_components`` is on, joined by the shortest straight link between
-them (flagged ``linked``). Edge cost (euro) comes from :func:`warmtegis.costs.price_pipes`:
+them (flagged ``linked``). Edge cost (euro) comes from
+:func:`warmtegis.economics.pricing.price_pipes`:
 length × the secondary-pipe price × ``impassable_penalty`` where the corridor analysis found
 no room for the trench (or such edges are dropped when ``impassable = "forbid"``), +
 ``crossing_eur`` for every crossing of a barrier line or polygon (water, major roads).
@@ -32,7 +33,7 @@ __all__ = ["street_graph"]
 def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Connected-component label of each of `n` items joined by pairs ``(a, b)``."""
     m = coo_array((np.ones(len(a)), (a, b)), shape=(n, n))
-    return csgraph.connected_components(m, directed=False)[1]
+    return np.asarray(csgraph.connected_components(m, directed=False)[1])
 
 
 def _junctions(segments: gpd.GeoDataFrame, tol: float) -> tuple[np.ndarray, np.ndarray]:
@@ -172,7 +173,7 @@ def _with_ends(lines: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndar
     brk = np.flatnonzero(idx[1:] != idx[:-1])
     coords[np.r_[0, brk + 1]] = shapely.get_coordinates(start)
     coords[np.r_[brk, len(idx) - 1]] = shapely.get_coordinates(end)
-    return shapely.linestrings(coords, indices=idx)
+    return np.asarray(shapely.linestrings(coords, indices=idx))
 
 
 def _link_components(

@@ -14,7 +14,7 @@ layer: NWB wegvakken, centrelines derived from BGT surfaces, OSM edges):
    polygon (water, major roads) by horizontal drilling.
 3. :func:`connect_buildings` gives every building to connect a service pipe from its
    footprint to the nearest point of a usable edge; the edge is split there.
-4. The trunk is a Steiner tree (:mod:`warmtegis.steiner`) from the heat source to all
+4. The trunk is a Steiner tree (:mod:`warmtegis.network.steiner`) from the heat source to all
    connection points. The source is the study's ``[source]`` point attached to the nearest
    edge of the largest part of the street graph, by a straight ``transport`` pipe when it
    lies off the streets (a source outside the area: a sewage plant, a river); without one,

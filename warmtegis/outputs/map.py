@@ -84,7 +84,7 @@ def _plain(gdf: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
     return out
 
 
-def _features_json(gdf: gpd.GeoDataFrame) -> tuple[str, list[dict]]:
+def _features_json(gdf: gpd.GeoDataFrame) -> tuple[str, list[dict[str, Any]]]:
     """Return a WGS84 frame's features as GeoJSON text (ids "0".."n-1") and its properties.
 
     Geometries are serialised by GEOS in one call and joined as text: no geometry passes
@@ -141,7 +141,7 @@ def _layer_class() -> Any:
 
     class GeoJsonLayer(geojson):
         def __init__(
-            self, features: str, properties: list[dict], bounds: list, **kwargs: Any
+            self, features: str, properties: list[dict[str, Any]], bounds: list[Any], **kwargs: Any
         ) -> None:
             data = {
                 "type": "FeatureCollection",
@@ -154,11 +154,11 @@ def _layer_class() -> Any:
             self._features = features
             self._bounds = bounds
 
-        def _get_self_bounds(self) -> list:
+        def _get_self_bounds(self) -> list[Any]:
             return self._bounds
 
         def render(self, **kwargs: Any) -> None:
-            full: dict = getattr(self, "data")  # noqa: B009 (set by GeoJson; mypy sees Any)
+            full: dict[str, Any] = getattr(self, "data")  # noqa: B009 (set by GeoJson; mypy sees Any)
             self.parent_map = get_obj_in_upper_tree(self, folium.Map)
             if (self.style or self.highlight) and full["features"]:
                 mapper = GeoJsonStyleMapper(full, self.feature_identifier, self)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -33,8 +34,9 @@ import shapely
 
 from warmtegis.core.errors import InputError
 from warmtegis.core.log import log
-from warmtegis.economics.pricing import price_mini_nets
+from warmtegis.economics.pricing import heat_network_bill, individual_heat_pump_costs
 from warmtegis.mini_nets.design import SCENARIOS
+from warmtegis.mini_nets.group_design import GroupDesign
 
 __all__ = ["dwelling_check", "resident_records", "write_residents_site"]
 
@@ -67,31 +69,6 @@ def _dutch_reason(reason: str) -> str:
     if reason.startswith("no trench route"):
         return "de leidingen kunnen niet door open terrein naar alle woningen van de groep"
     return "er is geen ruimte voor de bodemlussen"
-
-
-def _individual(gj: np.ndarray, params: Any) -> pd.DataFrame:
-    """Yearly cost of an individual air-source and ground-source heat pump per dwelling."""
-    frame = pd.DataFrame(
-        {
-            "n_dwellings": 1,
-            "n_boreholes": 1,
-            "borehole_depth_m": 100.0,
-            "trench_length_m": 0.0,
-            "heat_demand_gj": np.maximum(np.asarray(gj, float), 0.0),
-        }
-    )
-    if not len(frame):
-        return pd.DataFrame(columns=["air_source_annual_eur", "ground_source_annual_eur"])
-    priced = price_mini_nets(frame, params=params.costs)
-    return priced[["air_source_annual_eur", "ground_source_annual_eur"]]
-
-
-def _heat_network_annual(gj: np.ndarray, result: Any) -> np.ndarray:
-    """Yearly bill of a heat-network connection: fixed + variable charge, incl. 21 % VAT."""
-    p = result.parameters
-    net = p.costs.networks[p.net]
-    vat = 1 + p.costs.business_case.vat
-    return (net.fixed_charge_eur_per_year + net.variable_charge_eur_per_gj * gj) * vat
 
 
 def resident_records(result: Any) -> pd.DataFrame:
@@ -158,7 +135,7 @@ def resident_records(result: Any) -> pd.DataFrame:
             _dutch_reason(str(room.get(g, "")) or str(trench.get(g, ""))) for g in group[no_room]
         ]
         reason[no_room] = text
-    ind = _individual(np.nan_to_num(gj), result.parameters)
+    ind = individual_heat_pump_costs(np.nan_to_num(gj), params=result.parameters.costs)
     out = pd.DataFrame(
         {
             "postcode": rows["postcode"].to_numpy(),
@@ -178,7 +155,9 @@ def resident_records(result: Any) -> pd.DataFrame:
         conn = result.network.connections.set_index("building_id")["connected"]
         on = out["building_id"].map(conn).fillna(False).astype(bool).to_numpy()
         on &= living
-        out.loc[on, "heat_network_annual_eur"] = _heat_network_annual(gj[on], result)
+        out.loc[on, "heat_network_annual_eur"] = heat_network_bill(
+            gj[on], result.parameters.net, params=result.parameters.costs
+        )
     return out
 
 
@@ -260,11 +239,13 @@ def dwelling_check(result: Any) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------- the site
-def _round(xy: np.ndarray, origin: np.ndarray) -> list:
-    return np.round(xy - origin, 1).tolist()
+def _round(xy: np.ndarray, origin: np.ndarray) -> list[Any]:
+    return list(np.round(xy - origin, 1).tolist())
 
 
-def _group_payload(result: Any, gid: str, design_link: str | None) -> dict:
+def _group_payload(
+    result: Any, gid: str, design_link: str | None, designs: Mapping[str, GroupDesign]
+) -> dict[str, Any]:
     """Return one group's data for the page (coordinates from its lower-left corner)."""
     nets = result.layers["mini_nets"].set_index("mini_net_id")
     row = nets.loc[gid]
@@ -292,19 +273,20 @@ def _group_payload(result: Any, gid: str, design_link: str | None) -> dict:
         for part in shapely.get_parts(geom):
             homes.append([bid, _round(np.asarray(part.exterior.coords)[:, :2], lo)])
     scen = {}
-    if result.design is not None:
-        s = result.design.scenarios
-        s = s[s["mini_net_id"] == gid].set_index("scenario")
+    design = designs.get(gid)
+    if design is not None:  # the group's one design (the design sheet's and tender's figures)
         for name in SCENARIOS:
-            r = s.loc[name]
+            d = design.scenarios[name]
+            if not d.fits:
+                continue  # no cost for a design that does not fit
             scen[name] = {
-                "loops": int(r["n_boreholes"]),
-                "per_loop": round(float(r["dwellings_per_loop"]), 2),
-                "capex": round(float(r["capex_per_dwelling_eur"])),
-                "insulation": round(float(r["insulation_per_dwelling_eur"])),
-                "annual": round(float(r["annual_cost_per_dwelling_eur"])),
-                "air": round(float(r["air_source_annual_eur"])),
-                "ground": round(float(r["ground_source_annual_eur"])),
+                "loops": d.n_loops,
+                "per_loop": round(d.dwellings_per_loop, 2),
+                "capex": round(d.costs["capex_per_dwelling_eur"]),
+                "insulation": round(d.costs["insulation_per_dwelling_eur"]),
+                "annual": round(d.costs["annual_per_dwelling_eur"]),
+                "air": round(d.costs["air_source_annual_eur"]),
+                "ground": round(d.costs["ground_source_annual_eur"]),
             }
     drop = {}
     for k in (1, 2):
@@ -326,9 +308,9 @@ def _group_payload(result: Any, gid: str, design_link: str | None) -> dict:
     }
 
 
-def _records_by_pc4(records: pd.DataFrame) -> dict[str, dict]:
+def _records_by_pc4(records: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """Group the records by postcode sector (PC4 + first letter): one small file each."""
-    out: dict[str, dict] = {}
+    out: dict[str, dict[str, Any]] = {}
     for r in records.itertuples(index=False):
         pc4 = r.postcode[:5]
         key = f"{r.huisnummer}{r.suffix}"
@@ -396,6 +378,8 @@ def write_residents_site(result: Any, out_dir: str | Path, *, design: bool = Fal
             "ground": result.parameters.costs.reference.ground_source_eur,
         },
     }
+    # every group's one design, shared with the design packages below (computed once)
+    designs = result.group_designs() if result.drilling is not None else {}
     out_dir = Path(out_dir)
     with atomic_dir(out_dir) as tmp:
         linked: set[str] = set()
@@ -416,7 +400,7 @@ def write_residents_site(result: Any, out_dir: str | Path, *, design: bool = Fal
             )
         for gid in groups:
             link = f"ontwerp/{gid}/offerte-uitvraag.md" if gid in linked else None
-            payload = _group_payload(result, gid, link)
+            payload = _group_payload(result, gid, link, designs)
             payload.pop("_bounds")
             text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
             (tmp / "data" / "groepen" / f"{gid}.js").write_text(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+from typing import Any
 
 _CSS = """
 *{box-sizing:border-box}
@@ -249,7 +250,7 @@ _JS = r"""
 """
 
 
-def _steps(meta: dict) -> str:
+def _steps(meta: dict[str, Any]) -> str:
     return (
         """
 <section aria-labelledby="stappen"><h2 id="stappen">Wat nu? De stappen met uw buren</h2>
@@ -285,7 +286,7 @@ controleert alles ter plekke. Berekend met warmtegis """
     )
 
 
-def page_html(sectors: dict[str, str], meta: dict) -> str:
+def page_html(sectors: dict[str, str], meta: dict[str, Any]) -> str:
     """Return ``index.html``: the form, the steps and the inline script."""
     cost = meta["individual_eur"]
     area = meta.get("study") or "deze buurt"

@@ -12,7 +12,8 @@ company's business case).
 Heat network (heat company's view, euro excl. VAT)
     :func:`network_capex` prices pipe lengths per class, connections per type, plant and
     substations; :func:`price_pipes` prices a ``pipes`` table. The business case over the
-    term (O&M, replacements, heat supply, ORT) is :func:`warmtegis.business.business_case`.
+    term (O&M, replacements, heat supply, ORT) is
+    :func:`warmtegis.economics.business.business_case`.
 
 Mini heat networks (household's view, euro incl. VAT)
     :func:`mini_net_capex` prices a group's boreholes, rig, manifold, trench and heat pumps;
@@ -271,7 +272,9 @@ def _is_leaf(node: Any) -> bool:
     return isinstance(node, Mapping) and "value" in node
 
 
-def _flatten_defaults(node: Mapping, prefix: str, out: dict, where: str) -> None:
+def _flatten_defaults(
+    node: Mapping[str, Any], prefix: str, out: dict[str, Any], where: str
+) -> None:
     for key, value in node.items():
         dotted = f"{prefix}{key}"
         if _is_leaf(value):
@@ -288,7 +291,7 @@ def _flatten_defaults(node: Mapping, prefix: str, out: dict, where: str) -> None
             raise ConfigError(f"{where}: {dotted} must be a table with value, unit and source")
 
 
-def flatten_overrides(node: Mapping, prefix: str, out: dict) -> None:
+def flatten_overrides(node: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None:
     for key, value in node.items():
         dotted = f"{prefix}{key}"
         if _is_leaf(value):
@@ -419,7 +422,7 @@ def load_cost_params(
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where} is not valid TOML: {exc}") from exc
-    leaves: dict[str, dict] = {}
+    leaves: dict[str, dict[str, Any]] = {}
     _flatten_defaults(raw, "", leaves, where)
     problems: list[str] = []
     values = {
@@ -523,7 +526,7 @@ def _leaves(params: CostParams) -> list[tuple[str, Any]]:
 def _shipped_units() -> Mapping[str, str]:
     """Return the unit of every figure in the shipped parameter file (for Python-built ones)."""
     text = resources.files("warmtegis").joinpath("data", _DEFAULT_FILE).read_text("utf-8")
-    leaves: dict[str, dict] = {}
+    leaves: dict[str, dict[str, Any]] = {}
     _flatten_defaults(tomllib.loads(text), "", leaves, _DEFAULT_FILE)
     return types.MappingProxyType({k: v["unit"] for k, v in leaves.items()})
 

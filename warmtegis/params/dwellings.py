@@ -350,7 +350,7 @@ class CollectiveLoopParams(Section):
         Fundamentals).
     max_pressure_drop_pa_per_m : float
         Pipes are sized to the smallest PE100 SDR 11 diameter
-        (:data:`warmtegis.collective_loop.PE_OUTER_MM`) within this pressure drop (Pa/m).
+        (:data:`warmtegis.mini_nets.collective_loop.PE_OUTER_MM`) within this pressure drop (Pa/m).
         Default 150: assumption, the 100-200 Pa/m usual for ground loops.
     roughness_mm : float
         Pipe roughness (mm). Default 0.007, smooth PE.

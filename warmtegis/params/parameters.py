@@ -8,7 +8,7 @@ object built in Python is checked exactly like one read from a study file:
 >>> CorridorParams(trench_width_m=-1)
 Traceback (most recent call last):
 ...
-warmtegis._errors.ConfigError: [parameters.corridors] trench_width_m must be >= 0.05, not -1.0
+warmtegis.core.errors.ConfigError: [parameters.corridors] trench_width_m must be >= 0.05, not -1.0
 
 :func:`read_parameters` is the one reader of a study file's ``[parameters]`` table. The
 top-level ``network = "MT" | "ZLT"`` sets the coupled defaults of both networks (trench
@@ -19,7 +19,7 @@ width, design temperatures, the prices the business case uses) unless a section 
 (0.6, 'ZLT', 30.0)
 
 The cost model's figures (value, unit and source per figure, ``warmtegis/data/costs.toml``)
-are the ``costs`` section (:class:`~warmtegis.costs.CostParams`); :func:`parameter_table`
+are the ``costs`` section (:class:`~warmtegis.params.costs.CostParams`); :func:`parameter_table`
 lists every effective parameter with its unit and source, as written into the GeoPackage.
 """
 
@@ -91,7 +91,7 @@ class Parameters:
     corridors, routing, mini_nets, demand, boreholes, drilling, insulation, collective_loop
         The stage sections (:class:`CorridorParams`, ...).
     costs : CostParams
-        The cost model's figures (:func:`~warmtegis.costs.load_cost_params`).
+        The cost model's figures (:func:`~warmtegis.params.costs.load_cost_params`).
     overrides : frozenset of str
         ``section.key`` of the values a study file set (for the ``parameters`` table).
     """
@@ -161,7 +161,7 @@ def read_parameters(raw: Mapping[str, Any] | None, *, location: str = "study fil
     >>> read_parameters({"corridors": {"tree_margin": 2.0}})
     Traceback (most recent call last):
     ...
-    warmtegis._errors.ConfigError: study file: unknown key 'tree_margin' in [parameters.corridors]; known keys: ...
+    warmtegis.core.errors.ConfigError: study file: unknown key 'tree_margin' in [parameters.corridors]; known keys: ...
     """  # noqa: E501
     raw = dict(raw or {})
     problems: list[str] = []

@@ -153,7 +153,7 @@ class RoutingParams(Section):
         docs/method.md §2; a longer straight link is beyond what the study priced and should
         be routed by hand).
     method : {"improved", "sph", "mehlhorn", "kou"}
-        Steiner method (:data:`~warmtegis.steiner.METHODS`). Default ``"improved"``.
+        Steiner method (:data:`~warmtegis.network.steiner.METHODS`). Default ``"improved"``.
     milp_max_terminals : int
         Also solve exactly (MILP) and report the gap when there are at most this many
         connection points. Default 60.

@@ -100,7 +100,7 @@ def qml(
 
 
 #: Layer -> (attribute or expression, value -> colour, symbol kind, width, draw DN width).
-#: Colours as on the folium map (:mod:`warmtegis.export`).
+#: Colours as on the folium map (:mod:`warmtegis.outputs`).
 LAYER_STYLES: Mapping[str, tuple[str, dict[str, str], str, float, bool]] = {
     "pipes": (
         "pipe_class",
