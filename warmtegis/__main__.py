@@ -2,4 +2,6 @@
 
 from warmtegis.cli import main
 
+__all__ = []
+
 main()

@@ -11,13 +11,25 @@ from pathlib import Path
 import click
 
 from warmtegis import settings
-from warmtegis.core.errors import InputError, OutputError
+from warmtegis.core.errors import ConfigError, InputError, OutputError
 from warmtegis.datasets import get_path
+from warmtegis.inputs._common import read_layer
+from warmtegis.inputs.bag import read_buildings
+from warmtegis.inputs.roads import read_roads
+from warmtegis.inputs.sewers import read_sewers
+from warmtegis.inputs.study import read_study
+from warmtegis.inputs.trees import read_trees
+from warmtegis.national.batch import run_batch
+from warmtegis.national.potential import write_potential
+from warmtegis.national.prepare import is_prepared, prepare_buildings
+from warmtegis.outputs.design_package import write_design_packages
 from warmtegis.outputs.map import write_map
 from warmtegis.outputs.raster import write_heat_density
-from warmtegis.params.parameters import Parameters
+from warmtegis.outputs.residents import dwelling_check, write_residents_site
+from warmtegis.outputs.summary import summary_markdown
+from warmtegis.params.parameters import Parameters, read_parameters
 from warmtegis.pipeline import StudyResult, run_study
-from warmtegis.storage.atomic import atomic_path
+from warmtegis.storage.atomic import OutputSet, atomic_path, describe_os_error
 
 __all__ = ["main"]
 
@@ -43,10 +55,6 @@ def _check_assets(assets: Path | None) -> None:
 
 def _run(study_path: Path, out: Path, map_path: Path | None, assets: Path | None) -> StudyResult:
     """Check every output path, run the study, write the whole output set or nothing."""
-    from warmtegis.inputs.study import read_study
-    from warmtegis.outputs.summary import summary_markdown
-    from warmtegis.storage.atomic import OutputSet
-
     if out.suffix.lower() != ".gpkg":
         raise InputError(f"--out {out} must be a GeoPackage ending in .gpkg")
     if map_path is not None and map_path.suffix.lower() not in (".html", ".htm"):
@@ -109,8 +117,6 @@ class _Guarded(click.Group):
             )
             sys.exit(2)
         except OSError as exc:
-            from warmtegis.storage.atomic import describe_os_error
-
             click.echo(f"warmtegis: error: {describe_os_error(exc, verb='use')}", err=True)
             sys.exit(2)
         except KeyboardInterrupt:
@@ -211,9 +217,6 @@ def design(study: Path, out_dir: Path, groups: tuple[str, ...]) -> None:
     request polygon, bill of quantities), design.html (printable sheet in Dutch) and
     offerte-uitvraag.md (the tender request), each in three insulation scenarios.
     """
-    from warmtegis.inputs.study import read_study
-    from warmtegis.outputs.design_package import write_design_packages
-
     result = run_study(read_study(study))
     folders = write_design_packages(result, out_dir, groups=list(groups) or None)
     click.echo(f"{len(folders)} design package(s) in {out_dir}")
@@ -241,9 +244,6 @@ def residents(study: Path, out_dir: Path, design: bool) -> None:
     buurten (input buurten) it also writes buurten.csv: dwellings per buurt against CBS's
     households.
     """
-    from warmtegis.inputs.study import read_study
-    from warmtegis.outputs.residents import dwelling_check, write_residents_site
-
     result = run_study(read_study(study))
     page = write_residents_site(result, out_dir, design=design)
     if result.inputs.buurten is not None:
@@ -281,9 +281,6 @@ def _read_parameters(path: Path) -> Parameters:
     """Read the ``[parameters]`` of a TOML file, checked like a study file's."""
     import tomllib
 
-    from warmtegis.core.errors import ConfigError
-    from warmtegis.params.parameters import read_parameters
-
     try:
         with open(path, "rb") as fh:
             raw = tomllib.load(fh)
@@ -304,9 +301,7 @@ def _read_parameters(path: Path) -> Parameters:
     help="BAG verblijfsobjecten: each pand's units, uses and floor area are attached.",
 )
 @click.option("--vbo-layer", default=None, help="Layer of --verblijfsobjecten.")
-@click.option(
-    "--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder."
-)
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
 @click.option(
     "--partition-size", default=100_000, show_default=True, help="Panden per partition file."
 )
@@ -324,8 +319,6 @@ def prepare(
     and OUT/_warmtegis.json (every partition with its count and bounds); OUT is replaced
     as a whole.
     """
-    from warmtegis.national.prepare import prepare_buildings
-
     ds = prepare_buildings(
         buildings,
         out,
@@ -418,14 +411,6 @@ def batch(
     the tables total (and groups with --group-column). With --buildings a prepared folder
     (`warmtegis prepare`), the workers read the panden; the driver holds only the areas.
     """
-    from warmtegis.inputs._common import read_layer
-    from warmtegis.inputs.bag import read_buildings
-    from warmtegis.inputs.roads import read_roads
-    from warmtegis.inputs.sewers import read_sewers
-    from warmtegis.inputs.trees import read_trees
-    from warmtegis.national.batch import run_batch
-    from warmtegis.storage.atomic import OutputSet
-
     if out.suffix.lower() != ".gpkg":
         raise InputError(f"--out {out} must be a GeoPackage ending in .gpkg")
     parameters = _read_parameters(params_file) if params_file else None  # fail early
@@ -436,7 +421,6 @@ def batch(
         if areas is not None
         else None
     )
-    from warmtegis.national.prepare import is_prepared
 
     if buildings.is_dir() and not is_prepared(buildings):
         raise InputError(
@@ -468,8 +452,6 @@ def batch(
         with outputs, outputs.writing(out) as tmp:
             result.to_geopackage(tmp)
         if potential_dir is not None:
-            from warmtegis.national.potential import write_potential
-
             write_potential(result.areas, potential_dir, groups=result.tables.get("groups"))
     finally:
         result.cleanup()

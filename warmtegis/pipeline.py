@@ -28,15 +28,17 @@ from warmtegis.core.log import collect_warnings, log
 from warmtegis.core.plausible import check_overlap
 from warmtegis.corridors.analysis import Corridors, analyse_corridors, corridors_layers
 from warmtegis.inputs._common import read_layer
-from warmtegis.inputs.bag import read_buildings, read_verblijfsobjecten
+from warmtegis.inputs.bag import read_addresses, read_buildings, read_verblijfsobjecten
 from warmtegis.inputs.roads import read_roads
 from warmtegis.inputs.sewers import read_sewers
 from warmtegis.inputs.study import Study, read_study
+from warmtegis.inputs.terrain import read_terrain
 from warmtegis.inputs.trees import read_trees
-from warmtegis.mini_nets.design import MiniNetDesign
+from warmtegis.mini_nets.design import MiniNetDesign, design_mini_nets
+from warmtegis.mini_nets.ground import exclusion_zones, open_ground
 from warmtegis.mini_nets.group_design import GroupDesign, group_designs
 from warmtegis.mini_nets.grouping import MiniNets, mini_net_candidates
-from warmtegis.mini_nets.room import RoomToDrill
+from warmtegis.mini_nets.room import RoomToDrill, room_to_drill
 from warmtegis.network.routing import Network, route_network
 from warmtegis.params.parameters import Parameters
 from warmtegis.storage.geopackage import write_geopackage
@@ -208,9 +210,7 @@ class StageResults:
                     business=self.network.business_case if self.network is not None else None,
                 ),
                 **(
-                    {"mini_net_scenarios": self.design.scenarios}
-                    if self.design is not None
-                    else {}
+                    {"mini_net_scenarios": self.design.scenarios} if self.design is not None else {}
                 ),
             },
             path,
@@ -260,14 +260,10 @@ def load_inputs(study: Study) -> Inputs:
     )
     terrain = None
     if "terrain" in spec:
-        from warmtegis.inputs.terrain import read_terrain
-
         terrain = read_terrain(spec["terrain"].path, **opts("terrain"))
     parcels = layer("parcels", polygons, "cadastral parcels (BRK perceel)")
     addresses = None
     if "addresses" in spec:
-        from warmtegis.inputs.bag import read_addresses
-
         addresses = read_addresses(spec["addresses"].path, **opts("addresses"))
     buurten = layer("buurten", polygons, "buurten (CBS wijk- en buurtkaart)")
     return Inputs(
@@ -395,6 +391,8 @@ def _run_stages(
     name: str,
     layers: bool = True,
 ) -> None:
+    # Long function: the stage sequence in one place, so that its order reads at a glance (the point
+    # of the stage runner)
     from tqdm.auto import tqdm
 
     # disable=None: no bar where stderr is no terminal (dask workers, pipes, CI logs)
@@ -535,9 +533,6 @@ def _assemble_layers(out: StageResults) -> None:
 
 def _room_to_drill(inputs: Inputs, nets: MiniNets, p: Parameters) -> RoomToDrill:
     """Run the room-to-drill stage: open ground, exclusions, placed and sized loops per group."""
-    from warmtegis.mini_nets.ground import exclusion_zones, open_ground
-    from warmtegis.mini_nets.room import room_to_drill
-
     b = nets.buildings  # checked and in EPSG:28992 by the buildings stage
     roads = None if _empty(inputs.roads) else inputs.roads
     water = None if _empty(inputs.barriers) else inputs.barriers
@@ -567,8 +562,6 @@ def _design(
     inputs: Inputs, nets: MiniNets, room: RoomToDrill | None, p: Parameters
 ) -> MiniNetDesign:
     """Run the mini-net design stage: scenarios, drop-outs and, with placed loops, trenches."""
-    from warmtegis.mini_nets.design import design_mini_nets
-
     kwargs = {}
     if room is not None:
         kwargs = {

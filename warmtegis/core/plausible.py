@@ -29,6 +29,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from warmtegis import settings
 from warmtegis.core.errors import InputError
 from warmtegis.core.log import log
 
@@ -38,6 +39,7 @@ __all__ = [
     "check_coordinates",
     "check_overlap",
     "in_range",
+    "nl_bounds",
     "parse_decimal",
     "repair_polygons",
     "unique_ids",
@@ -185,9 +187,9 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:
 
 
 @functools.cache
-def _nl_bounds() -> tuple[float, float, float, float]:
-    """EPSG:28992's area of use (from the EPSG database) in RD coordinates."""
-    crs = pyproj.CRS("EPSG:28992")
+def nl_bounds() -> tuple[float, float, float, float]:
+    """Return the working CRS's area of use (EPSG:28992: the Netherlands) in its coordinates."""
+    crs = pyproj.CRS(settings.crs)
     area = crs.area_of_use
     assert area is not None
     t = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
@@ -208,7 +210,7 @@ def check_label(gdf: gpd.GeoDataFrame, location: str) -> None:
     lonlat = b[0] >= -180 and b[2] <= 180 and b[1] >= -90 and b[3] <= 90
     if gdf.crs.is_geographic and not lonlat:
         hint = ""
-        x0, y0, x1, y1 = _nl_bounds()
+        x0, y0, x1, y1 = nl_bounds()
         if b[0] >= x0 - 50000 and b[2] <= x1 + 50000 and b[1] >= y0 - 50000 and b[3] <= y1 + 50000:
             hint = " They look like RD New metres: relabel the layer EPSG:28992"
         raise InputError(
@@ -233,11 +235,9 @@ def check_coordinates(
     `original` is the layer before reprojection, used to recognise swapped
     longitude/latitude in the message.
     """
-    from warmtegis import settings
-
     if not len(gdf) or not settings.within_netherlands:
         return gdf
-    x0, y0, x1, y1 = _nl_bounds()
+    x0, y0, x1, y1 = nl_bounds()
     xy = shapely.bounds(gdf.geometry.values)
     inside = (xy[:, 2] >= x0) & (xy[:, 0] <= x1) & (xy[:, 3] >= y0) & (xy[:, 1] <= y1)
     inside &= np.isfinite(xy).all(axis=1)

@@ -6,11 +6,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import pyproj
 
+from warmtegis.core.crs import to_working_crs
 from warmtegis.core.errors import InputError
+from warmtegis.core.plausible import check_label, repair_polygons
 
 __all__ = [
     "Problems",
@@ -127,9 +127,6 @@ def check_frame(
     columns and geometry types outside `geometry_types`, all in one :class:`InputError`.
     A frame that is not a GeoDataFrame is API misuse: :class:`TypeError`.
     """
-    from warmtegis import settings
-    from warmtegis.core.log import log
-
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise TypeError(f"{what} must be a geopandas.GeoDataFrame, not {type(gdf).__name__}")
     problems = Problems()
@@ -150,20 +147,9 @@ def check_frame(
                 f"{' or '.join(sorted(geometry_types))}{extra}"
             )
     problems.raise_if_any()
-    from warmtegis.core.plausible import check_label, repair_polygons
 
     check_label(gdf, what)
     frame: gpd.GeoDataFrame = gdf
     if geometry_types is not None and set(geometry_types) & {"Polygon", "MultiPolygon"}:
         frame = repair_polygons(frame, what)  # self-intersections would stop GEOS later
-    target = pyproj.CRS(settings.crs)
-    if frame.crs.to_epsg(min_confidence=70) != target.to_epsg():
-        log(f"{what}: reprojecting from {frame.crs.to_string()} to {settings.crs}")
-        out = frame.to_crs(target)
-        if len(out) and not np.isfinite(out.total_bounds).all():
-            raise InputError(
-                f"{what}: reprojecting from {frame.crs.to_string()} to {settings.crs} gave "
-                "infinite coordinates; the CRS label does not match the coordinates"
-            )
-        return out
-    return frame
+    return to_working_crs(frame, what)

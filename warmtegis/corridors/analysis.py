@@ -182,6 +182,8 @@ def analyse_corridors(
     >>> round(float(seg["length_m"].sum()) / 1000, 1), bool(seg["passable"].all())
     (27.5, True)
     """
+    # Long function: the corridor method step by step on arrays every step shares (stations,
+    # transects, interval sets); split, a dozen arrays would pass between the parts
     p = (params or CorridorParams()).resolved()
     w = p.trench_m
     roads = check_frame(roads, what="roads", geometry_types=_LINES + _POLYGONS)

@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from warmtegis import settings
+from warmtegis.core.cache import cache_dir
 from warmtegis.core.errors import InputError
 from warmtegis.core.log import log
 from warmtegis.params.street import CorridorParams
@@ -136,8 +137,6 @@ def _cached_skeletons(
     """
     import hashlib
     from importlib import metadata
-
-    from warmtegis.core.cache import cache_dir
 
     digest = hashlib.sha256()
     for part in (

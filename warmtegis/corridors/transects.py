@@ -29,6 +29,8 @@ from typing import NamedTuple
 import numpy as np
 import shapely
 
+__all__ = ["Edges", "Intervals", "Transects", "difference", "inside", "merge", "near"]
+
 # the inside/outside state is read just before the transect start, so a boundary passing
 # exactly through a (round-numbered) start point cannot flip the parity
 _LEAD = 1.2345e-4

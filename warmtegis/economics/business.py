@@ -357,6 +357,8 @@ def business_case(
 
 def _compute(case: _Case, lv: Levers) -> BusinessCase:
     """Evaluate one business case with the levers `lv` (see :func:`business_case`)."""
+    # Long function: one pass of the NPLW template over the term; every cash-flow line reads the
+    # same yearly arrays (index, discount, connections), read top to bottom against docs/method.md
     params = case.params
     bc = params.business_case
     net = network_prices(params, case.network)

@@ -12,7 +12,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from warmtegis import settings
+from warmtegis.core.crs import to_working_crs
 from warmtegis.core.errors import InputError
 from warmtegis.core.log import log
 from warmtegis.core.plausible import (
@@ -24,6 +24,8 @@ from warmtegis.core.plausible import (
 )
 from warmtegis.core.types import PathLike
 from warmtegis.core.validate import Problems, check_columns, check_geometry, find_column, where
+
+__all__ = ["list_layers", "read_layer", "rename_columns"]
 
 _UNREADABLE_HINT = (
     "check that it is a complete GeoPackage, shapefile (with .shx and .dbf), GML, LVBAG XML "
@@ -115,12 +117,7 @@ def _finish(
     problems.raise_if_any()
     check_label(gdf, location)
     original = gdf
-    if not gdf.crs.equals(settings.crs):
-        log(
-            f"{location}: reprojected {len(gdf)} features from {gdf.crs.to_string()} "
-            f"to {settings.crs}"
-        )
-        gdf = gdf.to_crs(settings.crs)
+    gdf = to_working_crs(gdf, location)
     return _place_and_repair(gdf, location, allowed, original)
 
 

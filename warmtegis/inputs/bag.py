@@ -19,14 +19,25 @@ from warmtegis.core.types import PathLike
 from warmtegis.core.validate import Problems, where
 from warmtegis.inputs._common import (
     _POLYGONS,
+    _choose_layer,
     _ids,
     _is_vsi,
     _to_float,
     _to_int,
     _to_str_ids,
     read_layer,
+    rename_columns,
 )
 from warmtegis.inputs.osm import _is_osm, _read_osm_buildings
+
+__all__ = [
+    "BAG_DROP_STATUS",
+    "PDOK_SHORT_NAMES",
+    "attach_verblijfsobjecten",
+    "read_addresses",
+    "read_buildings",
+    "read_verblijfsobjecten",
+]
 
 #: Status values of buildings that do not (or no longer) exist and are dropped on reading:
 #: BAG ``status`` values and the BGT ``bgt-status`` value ``historie``.
@@ -88,6 +99,8 @@ def read_buildings(
     geopandas.GeoDataFrame
         Footprints in EPSG:28992 with the normalised building columns (see module docs).
     """
+    # Long function: one reader for every building source (BAG, LVBAG, PDOK shapefile, BGT, OSM),
+    # whose branches end in the same checks
     path = Path(path)
     if _is_osm(path):
         gdf = _read_osm_buildings(path)
@@ -485,8 +498,6 @@ def read_addresses(
         number are dropped with a count; withdrawn addresses too.
     """
     import pyogrio
-
-    from warmtegis.inputs._common import _choose_layer, rename_columns
 
     path = Path(path)
     path, layer = _lvbag_source(path, layer, "NUM")

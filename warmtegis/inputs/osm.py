@@ -25,6 +25,8 @@ from warmtegis.core.log import log
 from warmtegis.inputs._common import _LINES, _POLYGONS, _place_and_repair, _to_float
 from warmtegis.storage.geopackage import flatten_lists
 
+__all__ = ["read_osm_roads"]
+
 _OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".xml")
 
 

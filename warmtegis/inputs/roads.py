@@ -19,6 +19,8 @@ from warmtegis.core.validate import Problems, find_column, where
 from warmtegis.inputs._common import _LINES, _POLYGONS, _ids, _to_float, _to_str_ids, read_layer
 from warmtegis.inputs.osm import _is_osm, _read_osm_roads_file
 
+__all__ = ["read_roads"]
+
 _WIDTH_CANDIDATES = ("width_m", "wegbreedte", "breedte", "verhardingsbreedte", "width")
 
 

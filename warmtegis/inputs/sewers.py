@@ -21,6 +21,8 @@ from warmtegis.core.types import PathLike
 from warmtegis.core.validate import find_column, where
 from warmtegis.inputs._common import _LINES, _ids, _to_float, read_layer, rename_columns
 
+__all__ = ["read_sewers", "read_sufrib"]
+
 
 def _rib_xy(text: str) -> tuple[float, float] | None:
     """``'141406.38/486672.00'`` -> (x, y); blank or malformed -> None."""

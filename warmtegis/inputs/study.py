@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from warmtegis import settings
 from warmtegis.core.errors import ConfigError
+from warmtegis.core.plausible import nl_bounds
 from warmtegis.params.parameters import Parameters, read_parameters
 
 __all__ = ["INPUT_OPTIONS", "InputSpec", "Study", "read_study"]
@@ -108,6 +110,8 @@ def read_study(path: str | Path) -> Study:
     ConfigError
         Listing every problem found.
     """
+    # Long function: each section of the study file checked in turn, every problem collected into
+    # one error
     path = Path(path).resolve()
     if not path.is_file():
         raise ConfigError(f"study file not found: {path}; check the path and the file name")
@@ -183,10 +187,8 @@ def read_study(path: str | Path) -> Study:
                 problems.append(f"{path} [source]: x and y must be numbers (EPSG:28992 metres)")
             else:
                 source = (float(x), float(y))  # type: ignore[arg-type]
-                from warmtegis import settings
-                from warmtegis.core.plausible import _nl_bounds
 
-                x0, y0, x1, y1 = _nl_bounds()
+                x0, y0, x1, y1 = nl_bounds()
                 sx, sy = source
                 if settings.within_netherlands and not (x0 <= sx <= x1 and y0 <= sy <= y1):
                     problems.append(

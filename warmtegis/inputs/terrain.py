@@ -18,9 +18,7 @@ __all__ = ["TERRAIN_SURFACES", "read_terrain"]
 TERRAIN_SURFACES = {"begroeidterreindeel": "garden", "onbegroeidterreindeel": "paving"}
 
 
-def read_terrain(
-    path: PathLike, layer: str | None = None, **options: Any
-) -> gpd.GeoDataFrame:
+def read_terrain(path: PathLike, layer: str | None = None, **options: Any) -> gpd.GeoDataFrame:
     """Read open-ground polygons: BGT terrain layers, or any polygon layer.
 
     Without `layer`, every BGT layer of :data:`TERRAIN_SURFACES` in the file is read

@@ -22,6 +22,8 @@ from warmtegis.core.validate import Problems, check_columns, find_column, where
 from warmtegis.inputs._common import _finish, _ids, _to_float, read_layer, rename_columns
 from warmtegis.inputs.osm import _is_osm, _read_osm_trees
 
+__all__ = ["parse_height_class", "read_trees"]
+
 _NUM = r"(\d+(?:\.\d+)?)"
 _RANGE = re.compile(_NUM + r"\s*(?:m\.?)?\s*(?:tot|-|–|t/m|to)\s*" + _NUM)
 _BELOW = re.compile(r"^(?:tot|<=?|≤|kleiner dan|minder dan|up to)\s*" + _NUM)
@@ -186,6 +188,8 @@ def read_trees(
     geopandas.GeoDataFrame
         Tree points in EPSG:28992 with the normalised tree columns (see module docs).
     """
+    # Long function: one reader for point layers, CSV and OSM trees, whose branches end in the same
+    # column guesses and plausibility checks
     path = Path(path)
     explicit = [c for c in (height_column, crown_column, stem_column) if c is not None]
     if _is_osm(path):

@@ -98,9 +98,7 @@ def line_field(n: int, length_m: float, params: BoreholeParams) -> Any:
     )  # fmt: skip
 
 
-def _gfunction(
-    borefield: Any, alpha: float, times: np.ndarray, n_log: int = 24
-) -> np.ndarray:
+def _gfunction(borefield: Any, alpha: float, times: np.ndarray, n_log: int = 24) -> np.ndarray:
     """g-values at `times`: computed at `n_log` log-spaced times, interpolated in ln t.
 
     g is smooth in ln t; 24 points reproduce the full monthly evaluation of a line of 1-12
@@ -297,9 +295,7 @@ def _unit_table(
     (:mod:`warmtegis.mini_nets.gcache`).
     """
     key = _unit_table_key(n_loops, params, grid, full_load_hours)
-    return cached_table(
-        key, lambda: _unit_table_uncached(n_loops, params, grid, full_load_hours)
-    )
+    return cached_table(key, lambda: _unit_table_uncached(n_loops, params, grid, full_load_hours))
 
 
 def _unit_table_uncached(

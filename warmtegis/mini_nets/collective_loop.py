@@ -18,8 +18,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from warmtegis import settings
 from warmtegis.core.log import log
+from warmtegis.mini_nets.ground import LINE_HALF_WIDTH_M
 from warmtegis.network.hydraulics import darcy_weisbach, simultaneity
+from warmtegis.network.steiner_graph import shortest_path_tree
 from warmtegis.params.dwellings import CollectiveLoopParams
 from warmtegis.params.parameters import Parameters
 
@@ -34,7 +37,6 @@ __all__ = [
     "trench_ground",
 ]
 
-CRS = "EPSG:28992"
 #: PE100 SDR 11 pipe outer diameters (mm) the collective loop is sized from (EN 12201-2
 #: series); the inner diameter is 9/11 of the outer (wall = outer / 11).
 PE_OUTER_MM = (25, 32, 40, 50, 63, 75, 90, 110, 125)
@@ -120,7 +122,7 @@ def _empty_lines() -> gpd.GeoDataFrame:
             "flow_m3_h": pd.Series(dtype=float),
             "length_m": pd.Series(dtype=float),
         },
-        geometry=gpd.GeoSeries([], crs=CRS),
+        geometry=gpd.GeoSeries([], crs=settings.crs),
     )
 
 
@@ -207,10 +209,10 @@ def _route(
     reach_m: float | None,
 ) -> Trench:
     """:func:`route_trench` on prepared arrays (the loop of :func:`route_trenches`)."""
+    # Long function: the trench search on its grid arrays in one pass, tuned by
+    # benchmarks/bench_design.py; split, its arrays would pass between the parts
     from scipy import sparse as sp
     from scipy.sparse import csgraph
-
-    from warmtegis.network.steiner_graph import shortest_path_tree
 
     cp = p.collective_loop
     reach = p.drilling.reach_m if reach_m is None else reach_m
@@ -356,7 +358,7 @@ def _route(
             "length_m": shapely.length(geom),
         },
         geometry=geom,
-        crs=CRS,
+        crs=settings.crs,
     )
     return Trench(lines, manifold)
 
@@ -366,8 +368,6 @@ def trench_ground(ground: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None) -> g
 
     Road lines (NWB, OSM) are drawn 6 m wide, as in :func:`~warmtegis.mini_nets.ground.open_ground`.
     """
-    from warmtegis.mini_nets.ground import LINE_HALF_WIDTH_M
-
     parts = [ground[["surface", "geometry"]]]
     if roads is not None and len(roads):
         geoms = np.asarray(roads.geometry.values, dtype=object)
@@ -376,9 +376,11 @@ def trench_ground(ground: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None) -> g
             geoms = geoms.copy()
             geoms[lines] = shapely.buffer(geoms[lines], LINE_HALF_WIDTH_M)
         parts.append(
-            gpd.GeoDataFrame({"surface": ["road crossing"] * len(geoms)}, geometry=geoms, crs=CRS)
+            gpd.GeoDataFrame(
+                {"surface": ["road crossing"] * len(geoms)}, geometry=geoms, crs=settings.crs
+            )
         )
-    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=CRS)
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=settings.crs)
 
 
 def trench_blocked(buildings: gpd.GeoDataFrame, exclusions: gpd.GeoDataFrame) -> np.ndarray:
@@ -461,11 +463,13 @@ def route_trenches(
         ],
     )
     trench_lines = (
-        gpd.GeoDataFrame(pd.concat(lines, ignore_index=True), crs=CRS) if lines else _empty_lines()
+        gpd.GeoDataFrame(pd.concat(lines, ignore_index=True), crs=settings.crs)
+        if lines
+        else _empty_lines()
     )
     manifold_points = gpd.GeoDataFrame(
         {"mini_net_id": [m[0] for m in manifolds]},
-        geometry=gpd.GeoSeries([m[1] for m in manifolds], crs=CRS),
+        geometry=gpd.GeoSeries([m[1] for m in manifolds], crs=settings.crs),
     )
     log(
         f"collective loop: {int(table['has_trench'].sum())} of {len(table)} groups routed, "

@@ -63,7 +63,6 @@ __all__ = [
     "trench_ground",
 ]
 
-CRS = "EPSG:28992"
 #: The insulation scenarios, in order.
 SCENARIOS = ("as built", "standaard", "streef")
 #: Heat pump sizes (kW heat at B0/W35) offered per dwelling: assumption, the steps of the

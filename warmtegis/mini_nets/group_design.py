@@ -178,33 +178,15 @@ def group_designs(
     if not ids:
         return {}
     buildings = stage.buildings
-    ground, zones = room.ground, room.exclusions
+    zones = room.exclusions
     demand = scenario_demand(
         buildings[buildings["mini_net_id"].notna()],
         insulation=p.insulation,
         demand_params=p.demand,
         cost_params=p.costs,
     )
-    placed: dict[str, tuple[Any, Any, pd.DataFrame]] = {}
-    for scenario in SCENARIOS:
-        if scenario == "as built":
-            placed_room = room
-            table, lines = design.trenches, design.trench_lines
-        else:
-            placed_room = _scenario_room(stage, room, design, p, ids, scenario)
-            nets_s = nets[nets["mini_net_id"].isin(ids)]
-            table, lines, _ = route_trenches(
-                nets_s,
-                buildings,
-                placed_room.boreholes,
-                ground=ground,
-                exclusions=zones,
-                roads=roads,
-                params=p,
-            )
-        placed[scenario] = (placed_room, lines, table.set_index("mini_net_id"))
+    placed = _placed(stage, room, design, p, ids, roads)
     drop = design.dropouts.set_index("mini_net_id")
-    manifolds = design.manifolds
     out = {}
     for gid in ids:
         members = buildings[buildings["mini_net_id"].astype(object) == gid]
@@ -215,67 +197,120 @@ def group_designs(
         for scenario in SCENARIOS:
             k = scenario.replace(" ", "_")
             gj = demand.loc[members.index, f"demand_{k}"].to_numpy(float)
-            peak = gj * KWH_PER_GJ / p.demand.full_load_hours
-            hp = heat_pump_size_kw(peak)
-            dwell[f"heat_demand_{k}_gj"] = gj
-            dwell[f"design_load_{k}_kw"] = peak
-            dwell[f"heat_pump_{k}_kw"] = hp
-            at, lines, table = placed[scenario]
-            g = at.groups.set_index("mini_net_id")
-            reason = str(g.loc[gid, "room_reason"]) if gid in g.index else "not designed"
-            bh = at.boreholes[at.boreholes["mini_net_id"] == gid]
-            xy = shapely.get_coordinates(bh.geometry.values)
-            depth = float(g.loc[gid, "depth_placed_m"]) if gid in g.index else float("nan")
-            trench = None
-            if not reason:
-                sel = lines[lines["mini_net_id"] == gid] if lines is not None else lines
-                man = (
-                    manifolds[manifolds["mini_net_id"] == gid]
-                    if scenario == "as built" and manifolds is not None
-                    else None
-                )
-                trench = Trench(
-                    sel,
-                    None if man is None or not len(man) else man.geometry.iloc[0],
-                    str(table.loc[gid, "trench_reason"]),
-                )
-                reason = trench.reason
-                if trench.manifold is None and len(xy):
-                    trench.manifold = shapely.Point(*xy[0])
-            by = {} if trench is None else trench.length_by_surface
-            n_loops = len(xy) if not reason else 0
-            bill = bill_of_quantities(
-                len(members), n_loops, depth if n_loops else 0.0, by, hp, cost_params=p.costs
-            )
-            scen[scenario] = ScenarioDesign(
+            scen[scenario] = _scenario_design(
+                gid,
                 scenario,
                 gj,
-                peak,
-                hp,
-                xy,
-                depth,
-                reason,
-                trench,
-                bill,
-                _costs(bill, len(members), gj, demand.loc[members.index, f"insulation_{k}"], p),
+                demand.loc[members.index, f"insulation_{k}"],
+                placed[scenario],
+                design.manifolds if scenario == "as built" else None,
+                p,
             )
-        works = [w for w in (scen[s].trench for s in SCENARIOS) if w is not None and len(w.lines)]
-        parts = [shapely.union_all(dwell.geometry.values)]
-        parts += [shapely.multipoints(s.loops) for s in scen.values() if len(s.loops)]
-        parts += [shapely.union_all(t.lines.geometry.values) for t in works]
-        klic = klic_polygon(*parts)
-        ex = zones.iloc[zones.sindex.query(klic, predicate="intersects")]
-        ex = ex.assign(geometry=shapely.intersection(ex.geometry.values, klic))
+            dwell[f"heat_demand_{k}_gj"] = gj
+            dwell[f"design_load_{k}_kw"] = scen[scenario].peak_kw
+            dwell[f"heat_pump_{k}_kw"] = scen[scenario].heat_pump_kw
+        klic, ex = _work_area(dwell, scen, zones)
         out[gid] = GroupDesign(
             gid,
             gpd.GeoDataFrame(dwell, crs=settings.crs),
             scen,
-            gpd.GeoDataFrame(ex, crs=settings.crs),
+            ex,
             klic,
             drop.loc[gid].to_dict() if gid in drop.index else {},
         )
     log(f"design: {len(out)} group design(s) worked out in {len(SCENARIOS)} scenarios")
     return out
+
+
+_Placed = tuple[RoomToDrill, gpd.GeoDataFrame | None, pd.DataFrame]
+
+
+def _placed(
+    stage: MiniNets,
+    room: RoomToDrill,
+    design: MiniNetDesign,
+    p: Parameters,
+    ids: list[str],
+    roads: gpd.GeoDataFrame | None,
+) -> dict[str, _Placed]:
+    """Per scenario: the loops placed and sized for `ids`, the trench lines and the trench table.
+
+    As built these are the run's own stages; the insulated scenarios place the groups' (fewer)
+    loops again, the other groups' as-built loops kept, and route their trenches again.
+    """
+    placed: dict[str, _Placed] = {}
+    nets = stage.mini_nets
+    for scenario in SCENARIOS:
+        if scenario == "as built":
+            if design.trenches is None:
+                raise InputError("the mini-net design stage routed no trenches")
+            placed[scenario] = (room, design.trench_lines, design.trenches.set_index("mini_net_id"))
+            continue
+        at = _scenario_room(stage, room, design, p, ids, scenario)
+        table, lines, _ = route_trenches(
+            nets[nets["mini_net_id"].isin(ids)],
+            stage.buildings,
+            at.boreholes,
+            ground=room.ground,
+            exclusions=room.exclusions,
+            roads=roads,
+            params=p,
+        )
+        placed[scenario] = (at, lines, table.set_index("mini_net_id"))
+    return placed
+
+
+def _scenario_design(
+    gid: str,
+    scenario: str,
+    gj: np.ndarray,
+    insulation: pd.Series,
+    placed: _Placed,
+    manifolds: gpd.GeoDataFrame | None,
+    p: Parameters,
+) -> ScenarioDesign:
+    """One group's design in one scenario: its loops, trench, bill and costs."""
+    peak = gj * KWH_PER_GJ / p.demand.full_load_hours
+    hp = heat_pump_size_kw(peak)
+    at, lines, table = placed
+    g = at.groups.set_index("mini_net_id")
+    reason = str(g.loc[gid, "room_reason"]) if gid in g.index else "not designed"
+    bh = at.boreholes[at.boreholes["mini_net_id"] == gid]
+    xy = shapely.get_coordinates(bh.geometry.values)
+    depth = float(g.loc[gid, "depth_placed_m"]) if gid in g.index else float("nan")
+    trench = None
+    if not reason:
+        sel = lines[lines["mini_net_id"] == gid] if lines is not None else lines
+        man = manifolds[manifolds["mini_net_id"] == gid] if manifolds is not None else None
+        trench = Trench(
+            sel,
+            None if man is None or not len(man) else man.geometry.iloc[0],
+            str(table.loc[gid, "trench_reason"]),
+        )
+        reason = trench.reason
+        if trench.manifold is None and len(xy):
+            trench.manifold = shapely.Point(*xy[0])
+    by = {} if trench is None else trench.length_by_surface
+    n_loops = len(xy) if not reason else 0
+    n = len(gj)
+    bill = bill_of_quantities(n, n_loops, depth if n_loops else 0.0, by, hp, cost_params=p.costs)
+    return ScenarioDesign(
+        scenario, gj, peak, hp, xy, depth, reason, trench, bill, _costs(bill, n, gj, insulation, p)
+    )
+
+
+def _work_area(
+    dwellings: gpd.GeoDataFrame, scenarios: dict[str, ScenarioDesign], zones: gpd.GeoDataFrame
+) -> tuple[Any, gpd.GeoDataFrame]:
+    """Return the KLIC request polygon around every scenario's works, and the zones in it."""
+    works = [s.trench for s in scenarios.values() if s.trench is not None and len(s.trench.lines)]
+    parts = [shapely.union_all(dwellings.geometry.values)]
+    parts += [shapely.multipoints(s.loops) for s in scenarios.values() if len(s.loops)]
+    parts += [shapely.union_all(t.lines.geometry.values) for t in works]
+    klic = klic_polygon(*parts)
+    ex = zones.iloc[zones.sindex.query(klic, predicate="intersects")]
+    ex = ex.assign(geometry=shapely.intersection(ex.geometry.values, klic))
+    return klic, gpd.GeoDataFrame(ex, crs=settings.crs)
 
 
 def _costs(

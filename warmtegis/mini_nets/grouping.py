@@ -26,6 +26,8 @@ import shapely
 
 from warmtegis.buildings.classify import BuildingStock, enrich_buildings
 from warmtegis.core.log import log
+from warmtegis.economics.pricing import price_mini_nets
+from warmtegis.mini_nets.boreholes import size_mini_nets
 from warmtegis.params.costs import CostParams
 from warmtegis.params.dwellings import BoreholeParams, DemandParams, MiniNetParams
 
@@ -228,9 +230,6 @@ def mini_net_candidates(
     >>> len(m.mini_nets), int(m.mini_nets["n_dwellings"].sum())
     (6, 30)
     """
-    from warmtegis.economics.pricing import price_mini_nets
-    from warmtegis.mini_nets.boreholes import size_mini_nets
-
     if isinstance(buildings, BuildingStock):
         stock = buildings
     else:

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from warmtegis.core.cache import BoundedCache
-from warmtegis.mini_nets.boreholes import ground_loads
-from warmtegis.mini_nets.gcache import MEMORY_TABLES
+from warmtegis.mini_nets.boreholes import ground_loads, unit_terms
+from warmtegis.mini_nets.gcache import MEMORY_TABLES, cached_table, table_key
 from warmtegis.params.dwellings import BoreholeParams, DrillingParams
 
 __all__ = ["layout_gfunction"]
@@ -97,9 +97,6 @@ def layout_capacity(
     ``allowed × n H / unit(H)``. Cached per layout key and parameters, in memory and on
     disk (:mod:`warmtegis.mini_nets.gcache`), so a later process reads the tables it computed.
     """
-    from warmtegis.mini_nets.boreholes import unit_terms
-    from warmtegis.mini_nets.gcache import cached_table, table_key
-
     key = (_layout_key(xy), bp, full_load_hours)
     found = _LAYOUTS.get(key)
     if found is not None:

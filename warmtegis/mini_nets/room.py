@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from warmtegis import settings
 from warmtegis.core.log import log
 from warmtegis.core.validate import check_frame
 from warmtegis.mini_nets.ground import TILE_M, cut_tiles, own_area, subtract_zones
@@ -38,10 +39,9 @@ from warmtegis.mini_nets.placement import place_loops
 from warmtegis.params.dwellings import BoreholeParams, DrillingParams
 from warmtegis.units import FULL_LOAD_HOURS
 
-__all__ = ["CRS", "RoomToDrill", "room_to_drill"]
+__all__ = ["RoomToDrill", "room_to_drill"]
 
 
-CRS = "EPSG:28992"
 
 
 # building categories whose footprints own the ground around them (sheds do not)
@@ -140,6 +140,8 @@ def room_to_drill(
     -------
     RoomToDrill
     """
+    # Long function: the stage's loop over the groups, placing and sizing on spatial indexes built
+    # once for all of them
     p = params or DrillingParams()
     bp = borehole_params or BoreholeParams()
     mini_nets = check_frame(
@@ -236,7 +238,7 @@ def room_to_drill(
             "depth_m": np.asarray(depths, dtype=float),
             "scenario": ["as built"] * len(ids),
         },
-        geometry=gpd.GeoSeries(np.asarray(points, dtype=object), crs=mini_nets.crs or CRS),
+        geometry=gpd.GeoSeries(np.asarray(points, dtype=object), crs=mini_nets.crs or settings.crs),
     )
     log(
         f"room to drill: {int(groups['has_room'].sum())} of {len(groups)} mini nets have room "

@@ -41,7 +41,9 @@ from warmtegis.core.plausible import check_overlap
 from warmtegis.core.types import PathLike
 from warmtegis.national.areas import check_areas, grid_areas, split_inputs
 from warmtegis.national.bundles import AREA_COLUMNS, run_area, run_bundle, totals
+from warmtegis.national.prepare import NL_BOUNDS, PreparedBuildings, is_prepared
 from warmtegis.params.parameters import Parameters
+from warmtegis.storage.geopackage import write_geopackage
 
 __all__ = ["BatchResult", "run_batch"]
 
@@ -94,8 +96,6 @@ class BatchResult:
 
     def to_geopackage(self, path: PathLike) -> None:
         """Write every layer and table to `path` atomically, parts streamed one at a time."""
-        from warmtegis.storage.geopackage import write_geopackage
-
         write_geopackage({**self.layers, **self.tables}, path, parts=self.parts)
 
 
@@ -177,10 +177,10 @@ def run_batch(
         skipped in an area), ``road_segments``, ``bottlenecks``, ``mini_nets`` and, for areas
         with a source, ``pipes`` (each with ``area_id``); tables ``total`` (and ``groups``).
     """
+    # Long function: set-up, submission and gathering around one dask client and one temporary
+    # folder, released in one finally
     from dask.distributed import as_completed
     from tqdm.auto import tqdm
-
-    from warmtegis.national.prepare import PreparedBuildings, is_prepared
 
     t0 = time.perf_counter()
     prepared: PreparedBuildings | None = None
@@ -306,8 +306,6 @@ def _submit_bundles(
     drill: bool,
 ) -> list[Any]:
     """Cut the areas into bundles along the Hilbert curve and submit one task per bundle."""
-    from warmtegis.national.prepare import NL_BOUNDS
-
     areas = areas.assign(order=np.arange(len(areas)))
     points = gpd.GeoSeries(shapely.point_on_surface(areas.geometry.values), crs=settings.crs)
     code = points.hilbert_distance(total_bounds=NL_BOUNDS, level=16).to_numpy()

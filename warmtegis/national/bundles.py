@@ -21,6 +21,7 @@ import shapely
 
 from warmtegis import settings
 from warmtegis.national.areas import AreaInputs, home_areas
+from warmtegis.national.prepare import PreparedBuildings
 from warmtegis.params.parameters import Parameters
 from warmtegis.pipeline import run_stages
 
@@ -39,6 +40,8 @@ def run_area(
     and the other stages' figures. Returns the figures (``row``) and layers, each with an
     ``area_id`` column.
     """
+    # Long function: one area's stages and its row of figures, read from the stages' typed results
+    # one by one
     t0 = time.perf_counter()
     r = run_stages(
         item.inputs(),
@@ -195,8 +198,6 @@ def run_bundle(
     areas' layers are written there as one GeoParquet file per layer and bundle and left out
     of the returned results (their ``parts`` name the files).
     """
-    from warmtegis.national.prepare import PreparedBuildings
-
     ds = PreparedBuildings.open(dataset)
     panden = ds.read(tuple(shapely.total_bounds(own.geometry.values)))
     home = home_areas(shapely.point_on_surface(panden.geometry.values), neighbours)

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 
 from warmtegis.core.errors import InputError
+from warmtegis.outputs.map import inline_leaflet
+from warmtegis.storage.atomic import OutputSet
 
 __all__ = ["BAND", "potential_table", "write_potential"]
 
@@ -120,7 +122,7 @@ def write_potential(
     dict
         ``"md"``, ``"csv"``, ``"html"`` -> the written paths (one all-or-nothing set).
     """
-    from warmtegis.storage.atomic import OutputSet
+    # Long function: the report's files (table, Markdown, map) written as one output set
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -203,8 +205,6 @@ def _choropleth(
 ) -> None:
     """Write a folium map of the share per area (grey where there is no such stock)."""
     import folium
-
-    from warmtegis.outputs.map import inline_leaflet
 
     frame = gpd.GeoDataFrame(
         {

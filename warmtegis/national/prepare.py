@@ -31,6 +31,9 @@ import shapely
 from warmtegis import settings
 from warmtegis.core.errors import InputError
 from warmtegis.core.log import log
+from warmtegis.core.version import __version__
+from warmtegis.inputs.bag import read_buildings, read_verblijfsobjecten
+from warmtegis.storage.atomic import atomic_dir
 
 __all__ = ["NL_BOUNDS", "PreparedBuildings", "is_prepared", "prepare_buildings"]
 
@@ -168,10 +171,6 @@ def prepare_buildings(
     -------
     PreparedBuildings
     """
-    from warmtegis.core.version import __version__
-    from warmtegis.inputs.bag import read_buildings, read_verblijfsobjecten
-    from warmtegis.storage.atomic import atomic_dir
-
     if partition_size < 1 or row_group_size < 1:
         raise InputError("partition_size and row_group_size must be at least 1")
     source = ""

@@ -12,7 +12,6 @@ no room for the trench (or such edges are dropped when ``impassable = "forbid"``
 ``crossing_eur`` for every crossing of a barrier line or polygon (water, major roads).
 """
 
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd

@@ -56,6 +56,7 @@ from warmtegis.params.street import RoutingParams
 
 __all__ = ["Network", "connect_buildings", "route_network"]
 
+
 def _attach(
     edges: gpd.GeoDataFrame, allowed: np.ndarray, geoms: np.ndarray, max_m: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -302,6 +303,8 @@ def route_network(
     >>> round(net.lengths_by_class["service"] / 1000, 2)
     11.09
     """
+    # Long function: the routing stage in its order (graph, connections, Steiner tree, sizing,
+    # pricing, business case), each step on the previous one's result
     p = (params or RoutingParams()).resolved()
     costs = cost_params or load_cost_params()
     if isinstance(buildings, BuildingStock):

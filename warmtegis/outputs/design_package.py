@@ -19,14 +19,17 @@ import shapely
 
 from warmtegis import settings
 from warmtegis.core.log import log
+from warmtegis.core.version import __version__
 from warmtegis.mini_nets.design import (
     SCENARIOS,
 )
 from warmtegis.mini_nets.group_design import GroupDesign
+from warmtegis.outputs.design_sheet import sheet_html, tender_markdown
 from warmtegis.pipeline import StageResults
+from warmtegis.storage.atomic import atomic_dir
+from warmtegis.storage.geopackage import write_geopackage
 
 __all__ = ["write_design_packages"]
-
 
 
 # ------------------------------------------------------------------------------- writing
@@ -94,11 +97,6 @@ def write_design_packages(
     (:func:`~warmtegis.outputs.atomic_dir`): a failed run leaves the previous packages as
     they were. Returns the group folders.
     """
-    from warmtegis.core.version import __version__
-    from warmtegis.outputs.design_sheet import sheet_html, tender_markdown
-    from warmtegis.storage.atomic import atomic_dir
-    from warmtegis.storage.geopackage import write_geopackage
-
     out_dir = Path(out_dir)
     designs = result.group_designs(groups)
     meta = {

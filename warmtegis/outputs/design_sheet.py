@@ -16,6 +16,8 @@ import shapely
 
 from warmtegis.mini_nets.design import SCENARIOS
 
+__all__ = ["sheet_html", "tender_markdown"]
+
 _NL = {"as built": "Huidige staat", "standaard": "Isolatiestandaard", "streef": "Streefwaarden"}
 _SURFACE_NL = {
     "garden": "tuin",
@@ -187,6 +189,7 @@ def _row(cells: list[str], numeric: set[int] | None = None, head: bool = False) 
 
 def sheet_html(d: Any) -> str:
     """Return the printable Dutch design sheet of one group (a complete HTML page)."""
+    # Long function: the design sheet's HTML from top to bottom, one section after another
     n = len(d.dwellings)
     out = [
         '<!DOCTYPE html><html lang="nl"><head><meta charset="utf-8">',
@@ -342,6 +345,7 @@ def sheet_html(d: Any) -> str:
 
 def tender_markdown(d: Any) -> str:
     """Return the tender request (offerte-uitvraag) of one group, in Markdown."""
+    # Long function: the tender request's text from top to bottom, one section after another
     n = len(d.dwellings)
     c = shapely.centroid(d.klic)
     lines = [

@@ -246,6 +246,7 @@ def to_folium(
     folium.Map
         With one toggleable layer per output, a layer control, a legend and popups.
     """
+    # Long function: the map's layers one after another, a few lines each
     folium = _folium()
     layers = result.layers
     m = folium.Map(tiles=tiles, control_scale=True, prefer_canvas=True)

@@ -34,9 +34,13 @@ import shapely
 
 from warmtegis.core.errors import InputError
 from warmtegis.core.log import log
+from warmtegis.core.version import __version__
 from warmtegis.economics.pricing import heat_network_bill, individual_heat_pump_costs
 from warmtegis.mini_nets.design import SCENARIOS
 from warmtegis.mini_nets.group_design import GroupDesign
+from warmtegis.outputs.design_package import write_design_packages
+from warmtegis.outputs.residents_page import page_html
+from warmtegis.storage.atomic import atomic_dir
 
 __all__ = ["dwelling_check", "resident_records", "write_residents_site"]
 
@@ -359,10 +363,6 @@ def write_residents_site(result: Any, out_dir: str | Path, *, design: bool = Fal
     pathlib.Path
         ``out_dir/index.html``.
     """
-    from warmtegis.core.version import __version__
-    from warmtegis.outputs.residents_page import page_html
-    from warmtegis.storage.atomic import atomic_dir
-
     records = resident_records(result)
     by_pc4 = _records_by_pc4(records)
     groups = sorted(set(records.loc[records["mini_net_id"] != "", "mini_net_id"]))
@@ -384,8 +384,6 @@ def write_residents_site(result: Any, out_dir: str | Path, *, design: bool = Fal
     with atomic_dir(out_dir) as tmp:
         linked: set[str] = set()
         if design and result.drilling is not None:
-            from warmtegis.outputs.design_package import write_design_packages
-
             nets = result.layers["mini_nets"]
             ok = nets.loc[nets["eligible"].astype(bool), "mini_net_id"].astype(str).tolist()
             if ok:

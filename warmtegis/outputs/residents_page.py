@@ -12,6 +12,8 @@ import html
 import json
 from typing import Any
 
+__all__ = ["page_html"]
+
 _CSS = """
 *{box-sizing:border-box}
 body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;

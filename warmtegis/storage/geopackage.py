@@ -158,4 +158,3 @@ def flatten_lists(frame: pd.DataFrame) -> pd.DataFrame:
                 lambda v: ";".join(map(str, v)) if isinstance(v, list | tuple | set) else v
             )
     return frame
-

@@ -40,9 +40,7 @@ def _symbol(i: int, kind: str, colour: str, width: float, dn_width: bool = False
             "style": "solid",
         }
         cls = _FILL
-    opts = "".join(
-        f'<Option name="{k}" type="QString" value="{v}"/>' for k, v in options.items()
-    )
+    opts = "".join(f'<Option name="{k}" type="QString" value="{v}"/>' for k, v in options.items())
     ddp = ""
     if dn_width:  # pipes drawn wider with their nominal size
         ddp = (
@@ -87,9 +85,7 @@ def qml(
         f'<category value={quoteattr(v)} symbol="{i}" label={quoteattr(v)} render="true"/>'
         for i, v in enumerate(categories)
     )
-    syms = "".join(
-        _symbol(i, kind, c, width, dn_width) for i, c in enumerate(categories.values())
-    )
+    syms = "".join(_symbol(i, kind, c, width, dn_width) for i, c in enumerate(categories.values()))
     return (
         "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
         '<qgis version="3.28.0" styleCategories="Symbology">'

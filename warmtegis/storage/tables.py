@@ -12,6 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from warmtegis.core.version import __version__
+from warmtegis.params.parameters import parameter_table
+from warmtegis.storage.styles import layer_styles
+
 if TYPE_CHECKING:  # pragma: no cover
     from warmtegis.params.parameters import Parameters
 
@@ -37,10 +41,6 @@ def geopackage_tables(
     discounted) and ``cash_flow_lines`` (every line once with its category, asset class,
     source, nominal sum and NPV contribution).
     """
-    from warmtegis.core.version import __version__
-    from warmtegis.params.parameters import parameter_table
-    from warmtegis.storage.styles import layer_styles
-
     table = parameter_table(parameters)
     version = pd.DataFrame(
         [("warmtegis", "version", __version__, "", "package metadata", "run")],
