@@ -265,3 +265,18 @@ def test_the_architecture_doc_names_every_subpackage():
         for m in members:
             short = m.removeprefix("warmtegis.") if m != "warmtegis" else "warmtegis"
             assert re.search(rf"`{re.escape(short)}[`/]", doc), f"{short} missing in the doc"
+
+
+def test_every_exported_function_and_class_has_a_running_example():
+    """Each name of ``warmtegis.__all__`` shows its use; pytest runs the examples as doctests."""
+    import inspect
+
+    import warmtegis
+
+    missing = []
+    for name in warmtegis.__all__:
+        obj = getattr(warmtegis, name)
+        documented = "Examples\n--------" in (inspect.getdoc(obj) or "")
+        if (inspect.isfunction(obj) or inspect.isclass(obj)) and not documented:
+            missing.append(name)
+    assert missing == []

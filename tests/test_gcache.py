@@ -83,7 +83,7 @@ def test_other_parameters_are_computed_once_and_then_read_from_disk(tmp_path):
 def test_the_in_memory_tables_are_bounded(monkeypatch, tmp_path):
     """A national batch meets a layout per group: the process keeps the most recent only."""
     from warmtegis.mini_nets import gcache as _gcache
-    from warmtegis.mini_nets import room as drilling
+    from warmtegis.mini_nets import layouts
 
     cache = BoundedCache(3)
     for k in "abcd":
@@ -94,11 +94,11 @@ def test_the_in_memory_tables_are_bounded(monkeypatch, tmp_path):
 
     monkeypatch.setenv("WARMTEGIS_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(_gcache, "_memory", BoundedCache(5))
-    monkeypatch.setattr(drilling, "_LAYOUTS", BoundedCache(5))
+    monkeypatch.setattr(layouts, "_LAYOUTS", BoundedCache(5))
     rng = np.random.default_rng(0)
     for _ in range(12):
-        drilling.layout_capacity(rng.uniform(0, 40, (3, 2)), BoreholeParams(), FULL_LOAD_HOURS)
-    assert len(_gcache._memory) == 5 and len(drilling._LAYOUTS) == 5
+        layouts.layout_capacity(rng.uniform(0, 40, (3, 2)), BoreholeParams(), FULL_LOAD_HOURS)
+    assert len(_gcache._memory) == 5 and len(layouts._LAYOUTS) == 5
     assert len(_gcache._disk) == 12  # every layout's table kept on disk, in one file
     # the database and its write-ahead log, no file per table
     assert {p.name for p in tmp_path.iterdir()} <= {

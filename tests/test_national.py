@@ -221,7 +221,7 @@ def test_prepare_keeps_verblijfsobject_counts(tmp_path):
     want = read_buildings(
         vb,
         layer="pand",
-        verblijfsobjecten=__import__("warmtegis").io.read_verblijfsobjecten(
+        verblijfsobjecten=__import__("warmtegis").inputs.read_verblijfsobjecten(
             vb, layer="verblijfsobject"
         ),
     )

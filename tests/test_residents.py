@@ -147,10 +147,8 @@ def test_site_answers_in_headless_chromium(voorburg, site):
     )[member[0]][member[1]]
     gid = rec[1]
     nets = voorburg.layers["mini_nets"].set_index("mini_net_id")
-    scen = voorburg.design.scenarios
-    capex = scen[(scen["mini_net_id"] == gid) & (scen["scenario"] == "as built")][
-        "capex_per_dwelling_eur"
-    ].iloc[0]
+    # the group's one design: the figure of its design sheet and tender request
+    capex = voorburg.group_designs()[gid].scenarios["as built"].costs["capex_per_dwelling_eur"]
     expected_cost = f"€ {round(capex):,}".replace(",", ".")
     with headless_page(site, width=390, height=1600) as driver:
         # typing tolerant of spaces and case
@@ -231,3 +229,25 @@ def test_residents_cli_and_a_study_without_addresses(tmp_path):
     )
     assert res.exit_code == 2 and "addresses" in res.output
     assert not (tmp_path / "other").exists()
+
+
+def test_the_page_shows_the_design_sheets_costs(voorburg, tmp_path):
+    """Page and design package read one design per group: the same euro in both files."""
+    import re
+
+    from warmtegis.outputs.residents import write_residents_site
+
+    site = write_residents_site(voorburg, tmp_path / "site", design=True).parent
+    sheets = sorted((site / "ontwerp").glob("*/design.html"))
+    assert sheets, "no design package written for the eligible groups"
+    for sheet in sheets:
+        gid = sheet.parent.name
+        row = re.search(r"Mininet: investering</td>(.*?)</tr>", sheet.read_text(encoding="utf-8"))
+        assert row, sheet
+        cells = re.findall(r"<td class=n>(.*?)</td>", row.group(1))
+        text = (site / "data" / "groepen" / f"{gid}.js").read_text(encoding="utf-8")
+        page = json.loads(text[text.index(",") + 1 : text.rindex(")")])["scenarios"]
+        assert "as built" in page, gid  # an eligible group's own design fits
+        for cell, scenario in zip(cells, ("as built", "standaard", "streef"), strict=True):
+            if scenario in page:  # the page shows only designs that fit
+                assert cell == f"€ {page[scenario]['capex']:,}".replace(",", "."), (gid, scenario)

@@ -36,10 +36,10 @@ from warmtegis.inputs.terrain import read_terrain
 from warmtegis.inputs.trees import read_trees
 from warmtegis.mini_nets.design import MiniNetDesign, design_mini_nets
 from warmtegis.mini_nets.ground import exclusion_zones, open_ground
-from warmtegis.mini_nets.group_design import GroupDesign, group_designs
+from warmtegis.mini_nets.group_design import GroupDesign, group_designs, mini_net_layers
 from warmtegis.mini_nets.grouping import MiniNets, mini_net_candidates
 from warmtegis.mini_nets.room import RoomToDrill, room_to_drill
-from warmtegis.network.routing import Network, route_network
+from warmtegis.network.routing import Network, network_layers, route_network
 from warmtegis.params.parameters import Parameters
 from warmtegis.storage.geopackage import write_geopackage
 from warmtegis.storage.tables import geopackage_tables
@@ -65,7 +65,15 @@ T = TypeVar("T")
 
 @dataclass
 class Inputs:
-    """The loaded, validated input layers of a study (EPSG:28992)."""
+    """The loaded, validated input layers of a study (EPSG:28992).
+
+    Examples
+    --------
+    >>> from warmtegis.datasets import demo_result
+    >>> inputs = demo_result().inputs
+    >>> inputs.buildings.crs.to_epsg(), inputs.roads.attrs["road_kind"]
+    (28992, 'surfaces')
+    """
 
     buildings: gpd.GeoDataFrame
     roads: gpd.GeoDataFrame | None = None
@@ -107,6 +115,16 @@ class StageResults:
         Every warning logged while the inputs were read and the stages ran (values set to
         unknown, repaired geometries, guessed columns, a long source link, ...); counted in
         the summary and listed in the GeoPackage's ``warnings`` table.
+
+    Examples
+    --------
+    >>> from warmtegis.datasets import demo_result
+    >>> r = demo_result()
+    >>> summary = r.summary.set_index("key")["value"]
+    >>> int(r.network.connections["connected"].sum()) == int(summary["connections"])
+    True
+    >>> list(r.layers)[:4]
+    ['input_buildings', 'input_roads', 'input_sewers', 'input_trees']
     """
 
     inputs: Inputs
@@ -219,13 +237,30 @@ class StageResults:
 
 @dataclass
 class StudyResult(StageResults):
-    """Everything one study run produced: :class:`StageResults` and the study it ran."""
+    """Everything one study run produced: :class:`StageResults` and the study it ran.
+
+    Examples
+    --------
+    >>> from warmtegis.datasets import demo_result
+    >>> r = demo_result()
+    >>> r.study.name, type(r).__name__
+    ('otterlo', 'StudyResult')
+    """
 
     study: Study | None = None
 
 
 def load_inputs(study: Study) -> Inputs:
-    """Read the study's inputs with the matching readers and their options."""
+    """Read the study's inputs with the matching readers and their options.
+
+    Examples
+    --------
+    >>> from warmtegis.datasets import get_path
+    >>> from warmtegis.inputs.study import read_study
+    >>> inputs = load_inputs(read_study(get_path("otterlo/study.toml")))
+    >>> len(inputs.trees), inputs.addresses is None
+    (2088, True)
+    """
     spec = study.inputs
 
     def opts(name: str) -> dict[str, Any]:
@@ -351,6 +386,16 @@ def run_stages(
     InputError
         When a layer's extent does not overlap the buildings' (not with ``tolerate``: batch
         areas are cut from layers checked as a whole), and from the stages.
+
+    Examples
+    --------
+    The demo's inputs again, as a ZLT network without the room-to-drill stage:
+
+    >>> from warmtegis.datasets import demo_result
+    >>> from warmtegis.params import Parameters
+    >>> r = run_stages(demo_result().inputs, Parameters(network="ZLT"), drill=False)
+    >>> r.network.params.network, r.drilling is None, r.corridors.params.trench_width_m
+    ('ZLT', True, 0.6)
     """
     p = parameters or Parameters()
     if not isinstance(p, Parameters):
@@ -503,32 +548,16 @@ def _mini_net_stages(
 
 
 def _assemble_layers(out: StageResults) -> None:
-    """Put the stages' results into ``out.layers`` (buildings, mini nets, loops, pipes)."""
+    """Put the stages' layers into ``out.layers``, each stage's from its own ``*_layers()``."""
     if out.mini_nets is not None:
-        buildings = out.mini_nets.buildings
-        if out.network is not None:
-            connected = out.network.connections.set_index("building_id")["connected"]
-            buildings = buildings.assign(
-                connected=buildings["building_id"].map(connected).fillna(False).astype(bool)
-            )
-        out.layers["buildings"] = buildings
-        nets = out.mini_nets.mini_nets
-        if out.drilling is not None:
-            room = out.drilling.groups.drop(columns=["loops_needed"]).set_index("mini_net_id")
-            nets = nets.join(room, on="mini_net_id")
-            nets["eligible"] = nets["has_room"]
-        if out.design is not None:
-            nets = nets.join(out.design.columns(), on="mini_net_id")
-            if out.design.trenches is not None:
-                nets["eligible"] = nets["eligible"] & nets["has_trench"].astype(bool)
-        out.layers["mini_nets"] = nets
-        if out.drilling is not None:
-            out.layers["boreholes"] = out.drilling.boreholes
-        if out.design is not None and out.design.trench_lines is not None:
-            out.layers["mini_net_trenches"] = out.design.trench_lines
-            out.layers["manifolds"] = out.design.manifolds
+        connected = (
+            out.network.connections.set_index("building_id")["connected"]
+            if out.network is not None
+            else None
+        )
+        out.layers.update(mini_net_layers(out.mini_nets, out.drilling, out.design, connected))
     if out.network is not None:
-        out.layers["pipes"] = out.network.pipes
+        out.layers.update(network_layers(out.network))
 
 
 def _room_to_drill(inputs: Inputs, nets: MiniNets, p: Parameters) -> RoomToDrill:

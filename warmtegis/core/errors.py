@@ -10,7 +10,15 @@ __all__ = ["ConfigError", "InputError", "OutputError", "WarmtegisError"]
 
 
 class WarmtegisError(Exception):
-    """Base class of all warmtegis errors."""
+    """Base class of all warmtegis errors.
+
+    Examples
+    --------
+    Every error warmtegis raises on purpose derives from it:
+
+    >>> issubclass(InputError, WarmtegisError), issubclass(ConfigError, WarmtegisError)
+    (True, True)
+    """
 
 
 class InputError(WarmtegisError, ValueError):
@@ -21,6 +29,12 @@ class InputError(WarmtegisError, ValueError):
     problems
         One or more human-readable problem descriptions. Each names the file, the layer and
         the column concerned and what was expected.
+
+    Examples
+    --------
+    >>> err = InputError(["roads.gpkg: no CRS", "roads.gpkg: column width missing"])
+    >>> isinstance(err, ValueError), str(err).count("roads.gpkg")
+    (True, 2)
     """
 
     def __init__(self, problems: str | list[str]) -> None:
@@ -37,7 +51,17 @@ class InputError(WarmtegisError, ValueError):
 
 
 class ConfigError(InputError):
-    """Bad study file or parameter: unknown key, wrong type, value out of range, missing file."""
+    """Bad study file or parameter: unknown key, wrong type, value out of range, missing file.
+
+    Examples
+    --------
+    >>> from warmtegis.params import CorridorParams
+    >>> try:
+    ...     CorridorParams(trench_width_m=0)
+    ... except ConfigError as err:
+    ...     print(err)
+    [parameters.corridors] trench_width_m must be >= 0.05, not 0.0
+    """
 
 
 class OutputError(WarmtegisError):

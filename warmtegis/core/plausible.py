@@ -37,6 +37,7 @@ __all__ = [
     "RANGES",
     "Range",
     "check_coordinates",
+    "check_label",
     "check_overlap",
     "in_range",
     "nl_bounds",

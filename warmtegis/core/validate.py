@@ -12,14 +12,7 @@ from warmtegis.core.crs import to_working_crs
 from warmtegis.core.errors import InputError
 from warmtegis.core.plausible import check_label, repair_polygons
 
-__all__ = [
-    "Problems",
-    "check_columns",
-    "check_frame",
-    "check_geometry",
-    "find_column",
-    "where",
-]
+__all__ = ["Problems", "check_columns", "check_frame", "check_geometry", "find_column", "where"]
 
 
 def where(path: Path | str, layer: str | None) -> str:

@@ -2,7 +2,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-__all__ = ["__version__"]
+__all__ = []
 
 try:
     __version__ = version("warmtegis")

@@ -80,6 +80,16 @@ class Corridors:
         Stretches where the trench does not fit: ``segment_id, reason, length_m, n_trees``.
     params : CorridorParams
         The parameters used.
+
+    Examples
+    --------
+    >>> from warmtegis.datasets import demo_result
+    >>> c = demo_result().corridors
+    >>> s = c.road_segments
+    >>> bool((s["free_width_m"] <= s["road_width_m"] + 1e-9).all())  # free space is in the road
+    True
+    >>> sorted(set(c.bottlenecks["reason"]))
+    ['narrow', 'sewer', 'tree', 'tree+sewer']
     """
 
     surface: gpd.GeoDataFrame

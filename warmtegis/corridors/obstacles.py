@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from warmtegis import settings
+from warmtegis.core.crs import to_working_crs
 from warmtegis.core.errors import InputError
 from warmtegis.core.log import log
 from warmtegis.params.street import CorridorParams
@@ -49,6 +50,14 @@ def crown_diameter_from_height(height_m: np.ndarray | pd.Series) -> np.ndarray:
     """Median crown diameter (m) for tree heights (m) by the measured table of docs/method.md §1.
 
     Heights on a class boundary belong to the lower class (6 m -> "<=6"); NaN stays NaN.
+
+    Examples
+    --------
+    The measured Amsterdam medians per height class (a height on a class boundary belongs to
+    the lower class):
+
+    >>> crown_diameter_from_height(np.array([5.0, 6.0, 10.0, 30.0, np.nan])).tolist()
+    [2.0, 2.0, 7.3, 10.5, nan]
     """
     h = np.asarray(height_m, dtype=float)
     uppers = np.array([u for u, _ in CROWN_DIAMETER_BY_HEIGHT])
@@ -88,6 +97,17 @@ def obstacle_zones(
     geopandas.GeoDataFrame
         One zone per object: ``kind``, ``source_id``, ``buffer_m`` (m) and for trees
         ``crown_radius_m`` and ``crown_from`` (``"crown"``, ``"height"``, ``"default"``).
+
+    Examples
+    --------
+    A 0.5 m sewer: its zone is the pipe grown by the clearance plus half its diameter.
+
+    >>> from shapely.geometry import LineString
+    >>> sewer = gpd.GeoDataFrame({"sewer_id": ["s1"], "diameter_m": [0.5]},
+    ...                          geometry=[LineString([(0, 0), (100, 0)])], crs="EPSG:28992")
+    >>> z = obstacle_zones(sewers=sewer)
+    >>> z["buffer_m"].tolist(), bool(abs(z.area.iloc[0] - (100 * 2.5 + np.pi * 1.25**2)) < 0.1)
+    ([1.25], True)
     """
     p = params or CorridorParams()
     return buffer_obstacles(
@@ -190,7 +210,7 @@ def buffer_obstacles(
                     "source_id": ids.astype(str).to_numpy(),
                     "buffer_m": float(clearance),
                 },
-                geometry=gdf.to_crs(settings.crs).geometry.values,
+                geometry=to_working_crs(gdf, f"obstacles {kind!r}").geometry.values,
                 crs=settings.crs,
             )
         )

@@ -51,7 +51,14 @@ from warmtegis.params.costs import (
 )
 from warmtegis.units import FULL_LOAD_HOURS, KWH_PER_GJ
 
-__all__ = ["SENSITIVITIES", "WATERFALL_STEPS", "BusinessCase", "business_case"]
+__all__ = [
+    "METRICS",
+    "SENSITIVITIES",
+    "WATERFALL_STEPS",
+    "BusinessCase",
+    "business_case",
+    "lever_label",
+]
 
 
 #: The sensitivities of :attr:`BusinessCase.sensitivities`: lever -> (low, high) and its unit.
@@ -119,6 +126,12 @@ class BusinessCase:
         left after the households' own installation.
     ort_net_per_connection_eur, ort_net_per_dwelling_eur : float
         `ort_net_eur` per connection / per dwelling.
+
+    Examples
+    --------
+    >>> bc = business_case({"primary": 3000, "secondary": 14800}, {"grondgebonden": 2128}, "MT")
+    >>> bool(bc.ort_eur == max(0.0, -bc.npv_eur)), bc.network
+    (True, 'MT')
     """
 
     network: Literal["MT", "ZLT"]
@@ -239,6 +252,7 @@ class BusinessCase:
 
 
 def lever_label(lever: str, step: float) -> str:
+    """Return a sensitivity's label on charts and tables, e.g. ``heat price +10 %``."""
     unit = SENSITIVITIES[lever][2]
     sign = "+" if step > 0 else "-"
     if unit == "points":

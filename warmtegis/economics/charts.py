@@ -57,6 +57,15 @@ def tornado_plot(
     -------
     matplotlib.axes.Axes
         With one bar pair per lever, widest first.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> bc = business_case({"primary": 3000, "secondary": 14800}, {"grondgebonden": 2128}, "MT")
+    >>> ax = tornado_plot(bc.sensitivities)
+    >>> len(ax.patches) > 0
+    True
     """
     try:
         import matplotlib.pyplot as plt
@@ -113,6 +122,12 @@ def waterfall(
     pandas.DataFrame
         ``step``, ``ort_eur``, ``ort_per_connection_eur``, ``change_per_connection_eur``,
         ``ort_per_dwelling_eur``.
+
+    Examples
+    --------
+    >>> steps = waterfall({"primary": 3000, "secondary": 14800}, {"grondgebonden": 2128}, "MT")
+    >>> list(steps.columns)[:2], len(steps) > 1
+    (['step', 'ort_eur'], True)
     """
     legacy: dict[str, Any] = {}
     flatten_overrides(cost_variants()["legacy"]["overrides"], "", legacy)

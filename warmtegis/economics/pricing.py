@@ -102,6 +102,16 @@ def network_capex(
     pandas.DataFrame
         One row per item: ``group`` (pipes / connections / plant), ``item``, ``quantity``,
         ``unit``, ``unit_cost_eur``, ``cost_eur`` (excl. VAT).
+
+    Examples
+    --------
+    One kilometre of MT secondary pipe at its metre price:
+
+    >>> from warmtegis.params import load_cost_params
+    >>> price = load_cost_params().networks["MT"].pipe_eur_per_m["secondary"]
+    >>> c = network_capex({"secondary": 1000.0}, {})
+    >>> bool(c.loc[c["item"] == "secondary", "cost_eur"].iloc[0] == 1000.0 * price)
+    True
     """
     params = params or load_cost_params()
     net = network_prices(params, network)
@@ -208,6 +218,12 @@ def mini_net_capex(
     dict of numpy.ndarray
         ``drilling``, ``rig``, ``loop_heads``, ``manifold``, ``trench``, ``heat_pumps``,
         ``in_home``, ``capex`` and ``capex_per_dwelling`` (EUR).
+
+    Examples
+    --------
+    >>> c = mini_net_capex(4, 2, 150.0, 40.0)
+    >>> bool(np.isclose(c["capex_per_dwelling"], c["capex"] / 4).all())
+    True
     """
     mn = (params or load_cost_params()).mini_net
     n = np.asarray(n_dwellings, dtype=float)
@@ -357,6 +373,14 @@ def price_mini_nets(mini_nets: pd.DataFrame, *, params: CostParams | None = None
     - ``cheapest``: ``"mini_net"``, ``"air_source"`` or ``"ground_source"``.
 
     Returns a new table; the input is not changed.
+
+    Examples
+    --------
+    >>> nets = pd.DataFrame({"n_dwellings": [4], "n_boreholes": [2], "borehole_depth_m": [150.0],
+    ...                      "trench_length_m": [40.0], "heat_demand_gj": [4 * 42.0]})
+    >>> priced = price_mini_nets(nets)
+    >>> bool(priced["capex_per_dwelling_eur"].iloc[0] * 4 == priced["capex_eur"].iloc[0])
+    True
     """
     need = ["n_dwellings", "n_boreholes", "borehole_depth_m", "trench_length_m", "heat_demand_gj"]
     missing = [c for c in need if c not in mini_nets.columns]

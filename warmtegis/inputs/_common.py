@@ -44,6 +44,12 @@ def list_layers(path: PathLike) -> list[str]:
     ------
     InputError
         If the file does not exist or GDAL cannot read it.
+
+    Examples
+    --------
+    >>> from warmtegis.datasets import get_path
+    >>> list_layers(get_path("otterlo/bgt_terrein.gpkg"))
+    ['begroeidterreindeel', 'onbegroeidterreindeel']
     """
     path = Path(path)
     if not _is_vsi(path) and not path.exists():
@@ -175,6 +181,14 @@ def read_layer(
     InputError
         Listing every problem: unreadable file, unknown layer (with the layers that exist),
         empty layer, no CRS, wrong geometry type, missing column.
+
+    Examples
+    --------
+    >>> from warmtegis.datasets import get_path
+    >>> water = read_layer(get_path("otterlo/bgt_waterdeel.gpkg"), geometry_types=("Polygon",
+    ...                    "MultiPolygon"), what="water")
+    >>> water.crs.to_epsg(), len(water) > 0
+    (28992, True)
     """
     path = Path(path)
     name = _choose_layer(path, layer, preferred_layers, what)

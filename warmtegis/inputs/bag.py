@@ -98,6 +98,13 @@ def read_buildings(
     -------
     geopandas.GeoDataFrame
         Footprints in EPSG:28992 with the normalised building columns (see module docs).
+
+    Examples
+    --------
+    >>> from warmtegis.datasets import get_path
+    >>> b = read_buildings(get_path("wageningen/bag_pand.gpkg"))
+    >>> len(b), b.crs.to_epsg(), bool(b["building_id"].str.len().eq(16).all())
+    (1000, 28992, True)
     """
     # Long function: one reader for every building source (BAG, LVBAG, PDOK shapefile, BGT, OSM),
     # whose branches end in the same checks

@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 
 from warmtegis import settings
+from warmtegis.core.crs import to_working_crs
 from warmtegis.core.errors import InputError
 from warmtegis.core.log import log
 from warmtegis.inputs._common import _LINES, _POLYGONS, _place_and_repair, _to_float
@@ -189,7 +190,7 @@ def _osm_graph_to_roads(graph: Any, origin: str) -> gpd.GeoDataFrame:
     at_v = shapely.points(nodes.loc[edges["v"], ["x", "y"]].to_numpy())
     swap = shapely.distance(start, at_v) < shapely.distance(start, at_u)
     edges.loc[swap, ["u", "v"]] = edges.loc[swap, ["v", "u"]].to_numpy()
-    edges = edges.to_crs(settings.crs)
+    edges = to_working_crs(edges, "OpenStreetMap streets")
     out = edges.copy()
     out["segment_id"] = (
         edges["u"].astype(str) + "-" + edges["v"].astype(str) + "-" + edges["key"].astype(str)
@@ -269,6 +270,20 @@ def read_osm_roads(
     -------
     geopandas.GeoDataFrame
         Centrelines with the normalised road columns, ``attrs["road_kind"] == "centrelines"``.
+
+    Examples
+    --------
+    Downloading needs the network (not run here); a file is read by
+    :func:`~warmtegis.inputs.roads.read_roads`:
+
+    >>> roads = read_osm_roads(place="Otterlo, Ede, Nederland")  # doctest: +SKIP
+    >>> import warmtegis
+    >>> from warmtegis.datasets import get_path
+    >>> from warmtegis.inputs.roads import read_roads
+    >>> warmtegis.settings.within_netherlands = False  # the bundled OSM extract is Kouvola
+    >>> read_roads(get_path("osm/kouvola.osm.bz2")).attrs["road_kind"]
+    'centrelines'
+    >>> warmtegis.settings.within_netherlands = True
     """
     import osmnx as ox
 
@@ -298,7 +313,9 @@ def _read_osm_buildings(path: Path) -> gpd.GeoDataFrame:
         log(f"{path}: left out {dropped} OSM features that are not buildings")
     feats = flatten_lists(feats)
     feats["osm_id"] = feats["element"].astype(str) + "/" + feats["id"].astype(str)
-    return _finish_osm(feats.to_crs(settings.crs), str(path), _POLYGONS, "buildings")
+    return _finish_osm(
+        to_working_crs(feats, f"{path}: OSM buildings"), str(path), _POLYGONS, "buildings"
+    )
 
 
 def _read_osm_trees(path: Path) -> gpd.GeoDataFrame:
@@ -313,4 +330,4 @@ def _read_osm_trees(path: Path) -> gpd.GeoDataFrame:
         raise InputError(f"{path} holds no OpenStreetMap trees (nodes with natural=tree)")
     feats = flatten_lists(feats.reset_index())
     feats["tree_id"] = feats["element"].astype(str) + "/" + feats["id"].astype(str)
-    return _finish_osm(feats.to_crs(settings.crs), str(path), ("Point",), "trees")
+    return _finish_osm(to_working_crs(feats, f"{path}: OSM trees"), str(path), ("Point",), "trees")

@@ -56,6 +56,13 @@ def read_roads(
     geopandas.GeoDataFrame
         Road lines or polygons in EPSG:28992 with the normalised road columns;
         ``attrs["road_kind"]`` is ``"centrelines"`` or ``"surfaces"``.
+
+    Examples
+    --------
+    >>> from warmtegis.datasets import get_path
+    >>> roads = read_roads(get_path("wageningen/nwb_wegvakken.gpkg"))
+    >>> len(roads), roads.attrs["road_kind"]
+    (247, 'centrelines')
     """
     path = Path(path)
     if _is_osm(path):

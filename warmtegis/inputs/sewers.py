@@ -172,6 +172,13 @@ def read_sewers(
     -------
     geopandas.GeoDataFrame
         Sewer lines in EPSG:28992 with ``sewer_id`` and ``diameter_m``.
+
+    Examples
+    --------
+    >>> from warmtegis.datasets import get_path
+    >>> s = read_sewers(get_path("bergermeer/riool_leidingen.gpkg"))
+    >>> s.crs.to_epsg(), bool(s["diameter_m"].dropna().between(0.05, 5).all())
+    (28992, True)
     """
     path = Path(path)
     if diameter_unit not in ("auto", "mm", "m"):

@@ -74,6 +74,13 @@ class Study:
         Heat source (x, y) in EPSG:28992, or None.
     parameters : Parameters
         The validated parameters (defaults and the file's ``[parameters]``).
+
+    Examples
+    --------
+    >>> from warmtegis.datasets import get_path
+    >>> study = read_study(get_path("otterlo/study.toml"))
+    >>> study.name, sorted(study.inputs), study.source
+    ('otterlo', ['buildings', 'roads', 'sewers', 'terrain', 'trees'], (181200.0, 457300.0))
     """
 
     name: str
@@ -109,6 +116,13 @@ def read_study(path: str | Path) -> Study:
     ------
     ConfigError
         Listing every problem found.
+
+    Examples
+    --------
+    >>> from warmtegis.datasets import get_path
+    >>> study = read_study(get_path("wageningen/study.toml"))
+    >>> study.inputs["roads"].path.name
+    'nwb_wegvakken.gpkg'
     """
     # Long function: each section of the study file checked in turn, every problem collected into
     # one error

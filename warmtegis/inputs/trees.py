@@ -64,6 +64,11 @@ def parse_height_class(values: pd.Series | Sequence[Any]) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``lower``, ``upper`` and ``middle`` in metres, same index as `values`.
         ``middle`` is the midpoint, or the lower bound of an open-ended top class.
+
+    Examples
+    --------
+    >>> parse_height_class(["6 tot 9 m.", "24 m. en hoger", None]).values.tolist()
+    [[6.0, 9.0, 7.5], [24.0, nan, 24.0], [nan, nan, nan]]
     """
     series = pd.Series(values) if not isinstance(values, pd.Series) else values
     if pd.api.types.is_numeric_dtype(series):
@@ -187,6 +192,14 @@ def read_trees(
     -------
     geopandas.GeoDataFrame
         Tree points in EPSG:28992 with the normalised tree columns (see module docs).
+
+    Examples
+    --------
+    >>> from warmtegis.datasets import get_path
+    >>> t = read_trees(get_path("amsterdam/bomen_sarphati.gpkg"))
+    >>> ordered = t["height_max_m"].isna() | (t["height_min_m"] <= t["height_max_m"])
+    >>> t.crs.to_epsg(), bool(ordered.all())
+    (28992, True)
     """
     # Long function: one reader for point layers, CSV and OSM trees, whose branches end in the same
     # column guesses and plausibility checks

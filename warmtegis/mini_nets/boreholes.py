@@ -35,7 +35,7 @@ from warmtegis.params.dwellings import BoreholeParams
 from warmtegis.units import FULL_LOAD_HOURS, HOURS_PER_MONTH, KWH_PER_GJ
 
 __all__ = [
-    "BoreholeParams",
+    "HEATING_DEGREE_DAY_SHARE",
     "BoreholeSizing",
     "ground_loads",
     "line_field",
@@ -211,6 +211,18 @@ def size_borefield(
     Returns
     -------
     BoreholeSizing
+
+    Examples
+    --------
+    One loop, 10 MWh a year extracted (heating degree-day shares), peaks of 5 kW: the length at
+    which the fluid just reaches the design minimum.
+
+    >>> from warmtegis.mini_nets.boreholes import HEATING_DEGREE_DAY_SHARE
+    >>> p = BoreholeParams()
+    >>> monthly = 10_000 * np.array(HEATING_DEGREE_DAY_SHARE)
+    >>> s = size_borefield(monthly, np.zeros(12), np.full(12, 5.0), np.zeros(12), n_boreholes=1)
+    >>> bool(50 < s.length_m < 250), bool(abs(s.fluid_min_c - p.min_fluid_temperature_c) < 0.1)
+    (True, True)
     """
     import pygfunction as gt
 
@@ -411,6 +423,15 @@ def size_mini_nets(
     pandas.DataFrame
         ``n_boreholes``, ``borehole_depth_m`` (length per loop), ``drilled_m`` (total),
         ``ground_extraction_mwh`` (per year) and ``peak_kw`` (heat, the group's peak).
+
+    Examples
+    --------
+    At least one loop per three dwellings, more where a loop would exceed its maximum length:
+
+    >>> n = np.array([3, 6])
+    >>> s = size_mini_nets(n, n * 42.0)
+    >>> bool((s["n_boreholes"] >= np.ceil(n / 3)).all()), bool((s["borehole_depth_m"] <= 200).all())
+    (True, True)
     """
     p = params or BoreholeParams()
     n = np.asarray(n_dwellings, dtype=int)

@@ -31,14 +31,8 @@ import shapely
 from warmtegis.economics.pricing import mini_net_prices
 from warmtegis.mini_nets.boreholes import size_mini_nets
 from warmtegis.mini_nets.collective_loop import (
-    PE_OUTER_MM,
     TRENCH_PRICE,
-    Trench,
-    route_trench,
     route_trenches,
-    size_pe,
-    trench_blocked,
-    trench_ground,
 )
 from warmtegis.params.costs import CostParams, load_cost_params
 from warmtegis.params.dwellings import DemandParams, InsulationParams, MiniNetParams
@@ -46,21 +40,16 @@ from warmtegis.params.parameters import Parameters
 
 __all__ = [
     "HEAT_PUMP_SIZES_KW",
-    "PE_OUTER_MM",
     "SCENARIOS",
-    "Trench",
+    "MiniNetDesign",
     "bill_of_quantities",
+    "design_mini_nets",
     "dropouts",
     "heat_pump_size_kw",
     "insulation_scenarios",
     "klic_polygon",
-    "route_trench",
-    "route_trenches",
     "scenario_demand",
     "scenario_summary",
-    "size_pe",
-    "trench_blocked",
-    "trench_ground",
 ]
 
 #: The insulation scenarios, in order.
@@ -517,6 +506,3 @@ def design_mini_nets(
             params=p,
         )
     return out
-
-
-__all__ += ["MiniNetDesign", "design_mini_nets"]

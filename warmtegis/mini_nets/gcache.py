@@ -34,15 +34,7 @@ import numpy as np
 from warmtegis.core.cache import BoundedCache, cache_dir
 from warmtegis.core.log import log
 
-__all__ = [
-    "MEMORY_TABLES",
-    "TABLE_VERSION",
-    "BoundedCache",
-    "cache_dir",
-    "cached_table",
-    "shipped_path",
-    "table_key",
-]
+__all__ = ["MEMORY_TABLES", "TABLE_VERSION", "cached_table", "shipped_path", "table_key"]
 
 #: Bump when the way tables are computed changes.
 TABLE_VERSION = 1

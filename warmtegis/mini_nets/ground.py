@@ -26,7 +26,15 @@ from warmtegis.mini_nets.placement import grid_points
 from warmtegis.params.dwellings import DrillingParams
 from warmtegis.params.street import CorridorParams
 
-__all__ = ["exclusion_zones", "open_ground"]
+__all__ = [
+    "LINE_HALF_WIDTH_M",
+    "TILE_M",
+    "cut_tiles",
+    "exclusion_zones",
+    "open_ground",
+    "own_area",
+    "subtract_zones",
+]
 
 
 # roads or water given as lines (NWB, OSM) are drawn 6 m wide: a municipal street's width in

@@ -341,3 +341,50 @@ def _costs(
         "ground_source_eur": ref.ground_source_eur,
         "ground_source_annual_eur": float(priced["ground_source_annual_eur"]),
     }
+
+
+def mini_net_layers(
+    nets: MiniNets,
+    room: RoomToDrill | None,
+    design: MiniNetDesign | None,
+    connected: pd.Series | None = None,
+) -> dict[str, gpd.GeoDataFrame]:
+    """Return the mini-net stages' output layers, each stage's columns joined once.
+
+    ``buildings`` (with ``connected`` when the routing stage ran: `connected` is its
+    ``building_id`` -> bool), ``mini_nets`` (the groups with the room-to-drill and design
+    columns; ``eligible`` = room to drill and, where trenches were routed, a trench),
+    ``boreholes``, ``mini_net_trenches`` and ``manifolds`` (when those stages ran).
+
+    Examples
+    --------
+    >>> from warmtegis.datasets import demo_result
+    >>> r = demo_result()
+    >>> layers = mini_net_layers(r.mini_nets, r.drilling, r.design)
+    >>> list(layers)
+    ['buildings', 'mini_nets', 'boreholes', 'mini_net_trenches', 'manifolds']
+    >>> bool((layers["mini_nets"]["eligible"] <= layers["mini_nets"]["has_room"]).all())
+    True
+    """
+    buildings = nets.buildings
+    if connected is not None:
+        buildings = buildings.assign(
+            connected=buildings["building_id"].map(connected).fillna(False).astype(bool)
+        )
+    layers = {"buildings": buildings}
+    groups = nets.mini_nets
+    if room is not None:
+        columns = room.groups.drop(columns=["loops_needed"]).set_index("mini_net_id")
+        groups = groups.join(columns, on="mini_net_id")
+        groups["eligible"] = groups["has_room"]
+    if design is not None:
+        groups = groups.join(design.columns(), on="mini_net_id")
+        if design.trenches is not None:
+            groups["eligible"] = groups["eligible"] & groups["has_trench"].astype(bool)
+    layers["mini_nets"] = groups
+    if room is not None:
+        layers["boreholes"] = room.boreholes
+    if design is not None and design.trench_lines is not None and design.manifolds is not None:
+        layers["mini_net_trenches"] = design.trench_lines
+        layers["manifolds"] = design.manifolds
+    return layers

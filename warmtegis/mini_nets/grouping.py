@@ -31,12 +31,7 @@ from warmtegis.mini_nets.boreholes import size_mini_nets
 from warmtegis.params.costs import CostParams
 from warmtegis.params.dwellings import BoreholeParams, DemandParams, MiniNetParams
 
-__all__ = [
-    "MiniNets",
-    "mini_net_candidates",
-    "partition_block",
-    "partition_blocks",
-]
+__all__ = ["MiniNets", "mini_net_candidates", "partition_block", "partition_blocks"]
 
 
 def _bfs_order(graph: nx.Graph, start: Any) -> list[Any]:
@@ -150,6 +145,15 @@ class MiniNets:
         Shared walls between dwellings: ``building_id_a``, ``building_id_b``, ``wall_m``.
     stock : BuildingStock
         The buildings stage's result the groups were formed from.
+
+    Examples
+    --------
+    >>> from warmtegis.datasets import demo_result
+    >>> m = demo_result().mini_nets
+    >>> bool(m.mini_nets["n_dwellings"].between(2, 10).all())
+    True
+    >>> int(m.mini_nets["n_dwellings"].sum()) == int(m.buildings["mini_net_id"].notna().sum())
+    True
     """
 
     buildings: gpd.GeoDataFrame

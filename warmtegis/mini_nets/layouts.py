@@ -19,7 +19,7 @@ from warmtegis.mini_nets.boreholes import ground_loads, unit_terms
 from warmtegis.mini_nets.gcache import MEMORY_TABLES, cached_table, table_key
 from warmtegis.params.dwellings import BoreholeParams, DrillingParams
 
-__all__ = ["layout_gfunction"]
+__all__ = ["layout_capacity", "layout_gfunction", "size_on_positions"]
 
 
 #: Loop lengths (m) the g-function of a placed layout is computed at; lengths between are

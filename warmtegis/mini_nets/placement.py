@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-__all__ = ["place_loops"]
+__all__ = ["grid_points", "place_loops"]
 
 
 def place_loops(

@@ -42,8 +42,6 @@ from warmtegis.units import FULL_LOAD_HOURS
 __all__ = ["RoomToDrill", "room_to_drill"]
 
 
-
-
 # building categories whose footprints own the ground around them (sheds do not)
 _MAIN = ("ground_bound", "apartments", "non_residential")
 

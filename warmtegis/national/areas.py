@@ -20,10 +20,11 @@ import pandas as pd
 import shapely
 
 from warmtegis import settings
+from warmtegis.core.crs import to_working_crs
 from warmtegis.core.errors import InputError
 from warmtegis.pipeline import Inputs
 
-__all__ = ["AreaInputs", "area_inputs", "grid_areas", "split_inputs"]
+__all__ = ["AreaInputs", "area_inputs", "check_areas", "grid_areas", "home_areas", "split_inputs"]
 
 
 _SOURCE = ("source_x", "source_y")
@@ -73,6 +74,7 @@ def grid_areas(like: gpd.GeoDataFrame, size_m: float = 1000.0) -> gpd.GeoDataFra
 def check_areas(
     areas: gpd.GeoDataFrame, id_column: str | None, group_column: str | None = None
 ) -> gpd.GeoDataFrame:
+    """Return the areas checked: polygons in the working CRS, unique ids and group values."""
     if len(areas) == 0:
         raise InputError("study areas: the layer holds no polygons")
     col = id_column or ("area_id" if "area_id" in areas else None)
@@ -91,9 +93,12 @@ def check_areas(
         )
     if not areas.geom_type.isin(["Polygon", "MultiPolygon"]).all():
         raise InputError("study areas must be polygons")
-    out = gpd.GeoDataFrame(
-        {"area_id": ids.to_numpy()}, geometry=areas.geometry.values, crs=areas.crs
-    ).to_crs(settings.crs)
+    out = to_working_crs(
+        gpd.GeoDataFrame(
+            {"area_id": ids.to_numpy()}, geometry=areas.geometry.values, crs=areas.crs
+        ),
+        "study areas",
+    )
     if group_column is not None:
         if group_column not in areas:
             raise InputError(

@@ -25,7 +25,7 @@ from warmtegis.national.prepare import PreparedBuildings
 from warmtegis.params.parameters import Parameters
 from warmtegis.pipeline import run_stages
 
-__all__ = ["run_area", "run_bundle", "totals"]
+__all__ = ["AREA_COLUMNS", "run_area", "run_bundle", "totals"]
 
 
 def run_area(

@@ -26,7 +26,7 @@ from warmtegis.economics.pricing import price_pipes
 from warmtegis.params.costs import CostParams, load_cost_params
 from warmtegis.params.street import RoutingParams
 
-__all__ = ["street_graph"]
+__all__ = ["barrier_geoms", "street_graph"]
 
 
 def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -100,6 +100,19 @@ def street_graph(
         numbers), ``segment_id``, ``length_m``, ``passable``, ``linked``, ``crossings``,
         ``cost_eur``, ``component``. ``nodes``: junction points with ``node`` and
         ``component``; component 0 is the largest part.
+
+    Examples
+    --------
+    Two NWB wegvakken meeting end to end are two edges between three junctions:
+
+    >>> from shapely.geometry import LineString
+    >>> seg = gpd.GeoDataFrame(
+    ...     {"segment_id": ["a", "b"], "passable": [True, False], "road_type": "G"},
+    ...     geometry=[LineString([(0, 0), (50, 0)]), LineString([(50, 0), (80, 0)])],
+    ...     crs="EPSG:28992")
+    >>> edges, nodes = street_graph(seg)
+    >>> len(edges), len(nodes), edges["length_m"].tolist()
+    (2, 3, [50.0, 30.0])
     """
     p = (params or RoutingParams()).resolved()
     segments = check_frame(
@@ -224,6 +237,7 @@ def _link_components(
 def barrier_geoms(
     barriers: gpd.GeoDataFrame | None, roads: gpd.GeoDataFrame | None, p: RoutingParams
 ) -> np.ndarray:
+    """Return the geometries a pipe crossing costs a drilling under: barriers and major roads."""
     parts = []
     if barriers is not None and len(barriers):
         parts.append(barriers.geometry.values)

@@ -49,6 +49,14 @@ def simultaneity(n: np.ndarray | float) -> np.ndarray:
 
     ``f(n) = a + b / (1 + (n / c)^d)`` with ``a = 0.4497``, ``b = 0.5512``, ``c = 53.84``,
     ``d = 1.7627``; f(1) = 1.00, f(10) = 0.97, f(100) = 0.58, f(1000) = 0.45.
+
+    Examples
+    --------
+    One dwelling counts in full; many dwellings together approach the floor of Winter et al.:
+
+    >>> s = simultaneity(np.array([1, 10, 1000]))
+    >>> float(round(s[0], 3)), bool(s[0] > s[1] > s[2] > 0.4)
+    (1.0, True)
     """
     a, b, c, d = _WINTER
     n = np.asarray(n, dtype=float)
@@ -108,6 +116,14 @@ def pipe_dn(peak_kw: np.ndarray, params: RoutingParams | None = None) -> np.ndar
     """Smallest DN of :data:`DN_INNER_DIAMETER_MM` within the pressure-drop and velocity limits.
 
     Loads beyond the largest size get the largest (DN 600) and a warning in the log.
+
+    Examples
+    --------
+    The smallest EN 253 size within 100 Pa/m and 3 m/s for 70/40 °C:
+
+    >>> dn = pipe_dn(np.array([10.0, 500.0, 5000.0]))
+    >>> dn.tolist() == sorted(dn.tolist()), int(dn[0]) <= 25
+    (True, True)
     """
     p = params or RoutingParams()
     dn = np.array([int(k) for k in DN_INNER_DIAMETER_MM])
@@ -145,6 +161,15 @@ def size_pipes(
         `tree_edges` with ``dwellings_served``, ``peak_kw`` (diversified), ``pipe_class``
         (``transport`` from the source to the first branch or connection, then ``primary``
         above ``primary_min_kw``, else ``secondary``) and ``dn``.
+
+    Examples
+    --------
+    A source (node 0) feeding two houses (nodes 1 and 2) through node 3:
+
+    >>> edges = pd.DataFrame({"u": [0, 3, 3], "v": [3, 1, 2], "length_m": [100.0, 20.0, 20.0]})
+    >>> p = size_pipes(edges, {1: 1, 2: 1}, {1: 6.0, 2: 6.0}, root=0)
+    >>> p.sort_values("v")["dwellings_served"].tolist()
+    [1, 1, 2]
     """
     p = params or RoutingParams()
     u, v = tree_edges["u"].to_numpy(), tree_edges["v"].to_numpy()

@@ -117,6 +117,19 @@ def connect_buildings(
         ``crossings``, ``reason`` (why not connected) and the service pipe ``geometry``
         (the source's line to the street is the last row when a source is given, with
         ``building_id`` ``<NA>``); the source's node.
+
+    Examples
+    --------
+    The demo's street graph and buildings: every connected building gets one service pipe.
+
+    >>> from warmtegis.datasets import demo_result
+    >>> from warmtegis.network.graph import street_graph
+    >>> r = demo_result()
+    >>> edges, nodes = street_graph(r.corridors.road_segments, params=r.parameters.routing)
+    >>> edges, nodes, service, source = connect_buildings(
+    ...     r.mini_nets.buildings, edges, nodes, params=r.parameters.routing)
+    >>> bool(service.loc[service["connected"], "service_length_m"].gt(0).all())
+    True
     """
     p = (params or RoutingParams()).resolved()
     costs = cost_params or load_cost_params()
@@ -202,6 +215,15 @@ class Network:
         The routing graph (edge ``weight`` = cost in euro, ``row`` = row of `edges`).
     terminals : list of int
         The source and connection nodes the trunk joins.
+
+    Examples
+    --------
+    >>> from warmtegis.datasets import demo_result
+    >>> n = demo_result().network
+    >>> sorted(set(n.pipes["pipe_class"]))
+    ['primary', 'secondary', 'service', 'transport']
+    >>> int(n.connections["connected"].sum())
+    284
     """
 
     pipes: gpd.GeoDataFrame
@@ -550,3 +572,15 @@ def _business_case(
         extra_pipes_eur=extra_pipes_eur,
         full_load_hours=full_load_hours,
     )
+
+
+def network_layers(network: Network) -> dict[str, gpd.GeoDataFrame]:
+    """Return the routing stage's output layers: ``pipes``.
+
+    Examples
+    --------
+    >>> from warmtegis.datasets import demo_result
+    >>> list(network_layers(demo_result().network))
+    ['pipes']
+    """
+    return {"pipes": network.pipes}

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
-__all__ = ["shortest_path_tree"]
+__all__ = ["ArrayGraph", "mst_prune", "prune_leaves", "shortest_path_tree", "sph_edges"]
 
 
 _EPS = 1e-9
@@ -82,15 +82,18 @@ class ArrayGraph:
         ]
 
     def edge_ids(self, a: Iterable[int], b: Iterable[int]) -> np.ndarray:
+        """Return the edge id of every (a, b) node pair."""
         eid = self.eid
         return np.fromiter(
             (eid[(x, y) if x < y else (y, x)] for x, y in zip(a, b, strict=True)), np.int64
         )
 
     def length(self, edges: np.ndarray) -> float:
+        """Return the total weight of `edges`."""
         return float(self.w[edges].sum())
 
     def subgraph(self, G: nx.Graph, edges: np.ndarray) -> nx.Graph:
+        """Return the subgraph of `G` made of `edges` (its edge attributes kept)."""
         nodes = self.nodes
         return G.edge_subgraph(
             [

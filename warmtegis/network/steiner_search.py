@@ -19,7 +19,7 @@ from scipy.sparse import csgraph
 
 from warmtegis.network.steiner_graph import ArrayGraph, mst_prune
 
-__all__ = []
+__all__ = ["improve"]
 
 
 # ----------------------------------------------------------------------------- local search

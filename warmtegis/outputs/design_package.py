@@ -96,6 +96,17 @@ def write_design_packages(
     The whole folder is written under a temporary name and swapped in at the end
     (:func:`~warmtegis.outputs.atomic_dir`): a failed run leaves the previous packages as
     they were. Returns the group folders.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from warmtegis.datasets import demo_result
+    >>> r = demo_result()
+    >>> gid = next(iter(r.group_designs()))
+    >>> [folder] = write_design_packages(r, Path(tempfile.mkdtemp()) / "ontwerp", groups=[gid])
+    >>> sorted(p.name for p in folder.iterdir())
+    ['design.gpkg', 'design.html', 'offerte-uitvraag.md']
     """
     out_dir = Path(out_dir)
     designs = result.group_designs(groups)

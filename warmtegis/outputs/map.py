@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from warmtegis.pipeline import StudyResult
 
-__all__ = ["PIPE_COLOURS", "to_folium", "write_map"]
+__all__ = ["PIPE_COLOURS", "inline_leaflet", "to_folium", "write_map"]
 
 
 #: Colour per pipe class on maps.
@@ -245,6 +245,14 @@ def to_folium(
     -------
     folium.Map
         With one toggleable layer per output, a layer control, a legend and popups.
+
+    Examples
+    --------
+    >>> from warmtegis.datasets import demo_result
+    >>> m = to_folium(demo_result(), tiles=None)
+    >>> html = m.get_root().render()
+    >>> type(m).__name__, "free corridor" in html, "bottleneck" in html
+    ('Map', True, True)
     """
     # Long function: the map's layers one after another, a few lines each
     folium = _folium()
@@ -392,7 +400,17 @@ def inline_leaflet(m: Any, folder: Path) -> None:
 
 
 def write_map(result: StudyResult, path: str | Path, **kwargs: Any) -> Path:
-    """Write :func:`to_folium` of `result` to an HTML file atomically (options as there)."""
+    """Write :func:`to_folium` of `result` to an HTML file atomically (options as there).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from warmtegis.datasets import demo_result
+    >>> out = write_map(demo_result(), Path(tempfile.mkdtemp()) / "otterlo.html", tiles=None)
+    >>> out.suffix, out.stat().st_size > 100_000
+    ('.html', True)
+    """
     path = Path(path)
     m = to_folium(result, **kwargs)
     with atomic_path(path) as tmp:

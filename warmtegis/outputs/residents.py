@@ -42,7 +42,7 @@ from warmtegis.outputs.design_package import write_design_packages
 from warmtegis.outputs.residents_page import page_html
 from warmtegis.storage.atomic import atomic_dir
 
-__all__ = ["dwelling_check", "resident_records", "write_residents_site"]
+__all__ = ["STATUS", "dwelling_check", "resident_records", "write_residents_site"]
 
 #: Status codes of an address on the page.
 STATUS = {
@@ -362,6 +362,19 @@ def write_residents_site(result: Any, out_dir: str | Path, *, design: bool = Fal
     -------
     pathlib.Path
         ``out_dir/index.html``.
+
+    Examples
+    --------
+    The Voorburg study bundles the addresses and verblijfsobjecten the page needs:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from warmtegis.datasets import get_path
+    >>> from warmtegis.pipeline import run_study
+    >>> r = run_study(get_path("voorburg/study.toml"))
+    >>> page = write_residents_site(r, Path(tempfile.mkdtemp()) / "site")
+    >>> page.name, (page.parent / "data" / "adressen").is_dir()
+    ('index.html', True)
     """
     records = resident_records(result)
     by_pc4 = _records_by_pc4(records)

@@ -28,7 +28,18 @@ def summary_markdown(result: StudyResult) -> str:
 
 
 def write_summary(result: StudyResult, stem: str | Path) -> tuple[Path, Path]:
-    """Write ``STEM.summary.csv`` and ``STEM.summary.md`` atomically."""
+    """Write ``STEM.summary.csv`` and ``STEM.summary.md`` atomically.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> from pathlib import Path
+    >>> from warmtegis.datasets import demo_result
+    >>> csv, md = write_summary(demo_result(), Path(tempfile.mkdtemp()) / "otterlo")
+    >>> csv.name, pd.read_csv(csv).columns.tolist()
+    ('otterlo.summary.csv', ['key', 'value', 'unit'])
+    """
     stem = Path(stem)
     csv = stem.with_name(stem.name + ".summary.csv")
     md = stem.with_name(stem.name + ".summary.md")

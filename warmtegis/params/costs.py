@@ -50,6 +50,7 @@ __all__ = [
     "BusinessCaseParams",
     "CostParams",
     "HeatSupplyParams",
+    "InsulationCostParams",
     "MiniNetCostParams",
     "NetworkCostParams",
     "OperationsParams",
@@ -57,7 +58,9 @@ __all__ = [
     "ReferenceCostParams",
     "cost_parameter_table",
     "cost_variants",
+    "flatten_overrides",
     "load_cost_params",
+    "network_prices",
 ]
 
 #: Pipe classes priced per metre (the ``pipe_class`` values of the ``pipes`` layer).
@@ -238,6 +241,15 @@ class CostParams:
         Dotted key (``"networks.MT.pipe_eur_per_m.primary"``) -> unit / source note.
     variant : str
         The named variant of ``cost_variants.toml`` applied, or ``""``.
+
+    Examples
+    --------
+    >>> from warmtegis.params import load_cost_params
+    >>> p = load_cost_params()
+    >>> sorted(p.networks)
+    ['MT', 'ZLT']
+    >>> p.units["reference.air_source_eur"], bool(p.sources["reference.air_source_eur"])
+    ('EUR', True)
     """
 
     business_case: BusinessCaseParams
@@ -292,6 +304,7 @@ def _flatten_defaults(
 
 
 def flatten_overrides(node: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None:
+    """Flatten nested override tables into dotted keys in `out` (``a.b.c`` -> value)."""
     for key, value in node.items():
         dotted = f"{prefix}{key}"
         if _is_leaf(value):
@@ -408,6 +421,16 @@ def load_cost_params(
     ConfigError
         Listing every unknown key, missing value, negative value, share outside 0..1 and
         non-integer year.
+
+    Examples
+    --------
+    >>> p = load_cost_params({"reference": {"air_source_eur": 12000.0}})
+    >>> p.reference.air_source_eur
+    12000.0
+    >>> load_cost_params({"reference": {"air_source_eur": -1}})
+    Traceback (most recent call last):
+    ...
+    warmtegis.core.errors.ConfigError: ...
     """
     if path is None:
         where = f"warmtegis/data/{_DEFAULT_FILE}"

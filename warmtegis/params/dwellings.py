@@ -52,6 +52,12 @@ class MiniNetParams(Section):
         the shared loop buys what the programme names as its advantages (one rig visit,
         room for loops a small garden lacks), and a tenth more is taken as what neighbours
         would pay for them. Set 0 to ask that the group be no dearer than going alone.
+
+    Examples
+    --------
+    >>> p = MiniNetParams(max_dwellings=6)
+    >>> p.min_dwellings, p.max_dwellings
+    (2, 6)
     """
 
     name: ClassVar[str] = "mini_nets"
@@ -124,6 +130,12 @@ class DemandParams(Section):
     full_load_hours : float
         Annual demand / peak load of a building (h), the one figure every stage uses for
         peaks (pipe sizing, borehole fields). Default 1,800: peak 6.5 kW for 42 GJ.
+
+    Examples
+    --------
+    >>> p = DemandParams()
+    >>> p.full_load_hours  # annual demand / full-load hours = the design peak
+    1800.0
     """
 
     name: ClassVar[str] = "demand"
@@ -215,6 +227,18 @@ class BoreholeParams(Section):
         Starting layout: one loop per this many dwellings (docs/method.md §3: 2-3). Default 3.
     max_depth_m, min_depth_m : float
         Allowed loop length (m); a deeper requirement adds a loop. Defaults 200 and 30.
+
+    Examples
+    --------
+    The documented defaults, and a value out of range refused as from a study file:
+
+    >>> p = BoreholeParams()
+    >>> p.ground_conductivity_w_mk, p.spacing_m
+    (2.0, 6.0)
+    >>> BoreholeParams(spacing_m=-1)
+    Traceback (most recent call last):
+    ...
+    warmtegis.core.errors.ConfigError: [parameters.boreholes] spacing_m must be >= 1.0, not -1.0
     """
 
     name: ClassVar[str] = "boreholes"

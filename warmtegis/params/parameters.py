@@ -94,6 +94,14 @@ class Parameters:
         The cost model's figures (:func:`~warmtegis.params.costs.load_cost_params`).
     overrides : frozenset of str
         ``section.key`` of the values a study file set (for the ``parameters`` table).
+
+    Examples
+    --------
+    >>> p = Parameters(network="ZLT")
+    >>> p.corridors.trench_width_m, p.routing.network  # one choice sets both sections
+    (0.6, 'ZLT')
+    >>> Parameters().corridors.tree_root_margin_m == CorridorParams().tree_root_margin_m
+    True
     """
 
     network: Network | None = None

@@ -76,6 +76,15 @@ class CorridorParams(Section):
         (Otterlo: 0.1 m removes 40 % of the points, the centreline length moves 0.2 %).
     centreline_min_branch_m : float
         Skeleton branches shorter than this (m) are pruned.
+
+    Examples
+    --------
+    >>> p = CorridorParams(tree_root_margin_m=2.0)
+    >>> p.tree_root_margin_m, p.trench_width_m  # None: the network's trench (1.2 m MT, 0.6 m ZLT)
+    (2.0, None)
+    >>> from warmtegis.params import Parameters
+    >>> Parameters(corridors=p).corridors.trench_width_m  # resolved in the whole parameter set
+    1.2
     """
 
     name: ClassVar[str] = "corridors"
@@ -172,6 +181,12 @@ class RoutingParams(Section):
         Largest flow velocity (m/s). Default 3.0.
     roughness_mm : float
         Pipe wall roughness (mm; 0.01 for new steel DH pipe, EN 13941). Default 0.01.
+
+    Examples
+    --------
+    >>> p = RoutingParams(network="ZLT").resolved()
+    >>> p.network, p.supply_temp_c, p.return_temp_c  # the ZLT design temperatures follow
+    ('ZLT', 30.0, 22.0)
     """
 
     name: ClassVar[str] = "routing"

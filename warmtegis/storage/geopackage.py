@@ -80,6 +80,18 @@ def write_geopackage(
     -------
     pathlib.Path
         The written path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from shapely.geometry import Point
+    >>> pts = gpd.GeoDataFrame({"n": [1, 2]}, geometry=[Point(0, 0), Point(1, 1)], crs="EPSG:28992")
+    >>> out = write_geopackage({"points": pts, "table": pd.DataFrame({"a": [1]})},
+    ...                        Path(tempfile.mkdtemp()) / "x.gpkg")
+    >>> import pyogrio
+    >>> sorted(name for name, _ in pyogrio.list_layers(out))
+    ['points', 'table']
     """
     path = Path(path)
     if path.suffix.lower() != ".gpkg":
