@@ -258,3 +258,29 @@ def test_parcels_keep_a_group_off_its_neighbours_parcel():
 
     with pytest.raises(InputError, match="parcels"):
         _room(b, m, t, parcels=gpd.GeoDataFrame(geometry=[shapely.Point(0, 0)], crs=CRS))
+
+
+def test_the_studys_unknown_crown_radius_reaches_the_drilling_exclusion_zones():
+    """A study's [parameters.corridors] unknown_crown_radius_m sizes the drilling zones too.
+
+    Otterlo's BGT trees carry neither crown nor height, so every tree takes the unknown crown
+    radius; each drilling zone is then a disc of that radius plus the drilling tree
+    clearance (1.5 m), worked out by hand here, and the corridor zones follow the same radius.
+    """
+    from warmtegis.datasets import demo_result
+    from warmtegis.params import read_parameters
+    from warmtegis.pipeline import run_stages
+
+    inputs = demo_result().inputs
+    params = read_parameters({"corridors": {"unknown_crown_radius_m": 3.0}})
+    r = run_stages(inputs, params, route=False)
+    zones = r.drilling.exclusions
+    trees = zones[zones["kind"] == "tree"]
+    assert len(trees) == len(inputs.trees)
+    radius = 3.0 + DrillingParams().tree_clearance_m
+    assert trees.area.to_numpy() == pytest.approx(np.pi * radius**2, rel=2e-3)  # 64-gons
+    default = demo_result().drilling.exclusions
+    default_trees = default[default["kind"] == "tree"]
+    assert default_trees.area.to_numpy() == pytest.approx(np.pi * (6.0 + 1.5) ** 2, rel=2e-3)
+    corridor = r.corridors.obstacles
+    assert corridor.loc[corridor["kind"] == "tree", "crown_radius_m"].eq(3.0).all()

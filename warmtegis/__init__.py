@@ -32,6 +32,8 @@ from warmtegis.inputs.study import Study, read_study
 from warmtegis.inputs.trees import parse_height_class, read_trees
 from warmtegis.mini_nets.boreholes import size_borefield, size_mini_nets
 from warmtegis.mini_nets.grouping import MiniNets, mini_net_candidates
+from warmtegis.national.areas import grid_areas
+from warmtegis.national.batch import run_batch
 from warmtegis.network.graph import street_graph
 from warmtegis.network.hydraulics import pipe_dn, simultaneity, size_pipes
 from warmtegis.network.routing import Network, connect_buildings, route_network
@@ -80,6 +82,7 @@ __all__ = [
     "derive_centrelines",
     "enrich_buildings",
     "export",
+    "grid_areas",
     "heat_demand",
     "heat_density",
     "list_layers",
@@ -104,6 +107,7 @@ __all__ = [
     "read_trees",
     "road_surface",
     "route_network",
+    "run_batch",
     "run_stages",
     "run_study",
     "settings",

@@ -58,6 +58,19 @@ def grid_areas(like: gpd.GeoDataFrame, size_m: float = 1000.0) -> gpd.GeoDataFra
     """Square cells of `size_m` on the RD grid covering `like`, keeping cells that hold any of it.
 
     ``area_id`` is ``"x{col}_y{row}"`` from the cell's lower-left corner in km (at 1 km).
+
+    Examples
+    --------
+    Doesburg's 7,395 BAG panden on a 1 km grid: every pand in exactly one cell.
+
+    >>> from warmtegis.datasets import get_path
+    >>> from warmtegis.inputs import read_buildings
+    >>> b = read_buildings(get_path("doesburg/bag_pand.gpkg"))
+    >>> cells = grid_areas(b, 1000)
+    >>> inside = gpd.sjoin(gpd.GeoDataFrame(geometry=b.representative_point()), cells,
+    ...                    predicate="within")
+    >>> len(inside) == len(b), bool(cells.area.eq(1e6).all())
+    (True, True)
     """
     if size_m <= 0:
         raise InputError(f"grid size must be > 0 m, not {size_m}")

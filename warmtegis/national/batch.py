@@ -176,6 +176,21 @@ def run_batch(
         loops, euro per dwelling per insulation scenario; ``note`` says why a stage was
         skipped in an area), ``road_segments``, ``bottlenecks``, ``mini_nets`` and, for areas
         with a source, ``pipes`` (each with ``area_id``); tables ``total`` (and ``groups``).
+
+    Examples
+    --------
+    Wageningen's buildings and NWB roads in 1 km areas, on an in-process dask cluster:
+
+    >>> from dask.distributed import Client, LocalCluster
+    >>> from warmtegis.datasets import get_path
+    >>> from warmtegis.inputs import read_buildings, read_roads
+    >>> b = read_buildings(get_path("wageningen/bag_pand.gpkg"))
+    >>> roads = read_roads(get_path("wageningen/nwb_wegvakken.gpkg"))
+    >>> with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+    ...                   dashboard_address=None) as cluster, Client(cluster) as client:
+    ...     result = run_batch(None, b, roads, grid_m=1000, client=client)
+    >>> int(result.areas["buildings"].sum()) == len(b)  # every building in exactly one area
+    True
     """
     # Long function: set-up, submission and gathering around one dask client and one temporary
     # folder, released in one finally
