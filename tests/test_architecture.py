@@ -221,6 +221,13 @@ def test_no_import_from_a_lower_layer_into_a_higher_one():
 
 def test_no_private_names_across_subpackages():
     assert private_across(ROOT) == []
+    # stricter than the rule: within a subpackage too, what another module uses is public
+    within = [
+        f"{i.importer} imports {i.module}.{i.name}"
+        for i in _imports(ROOT)
+        if i.name and i.name.startswith("_") and not i.name.startswith("__")
+    ]
+    assert within == []
 
 
 def test_every_module_belongs_to_a_layer_and_declares_its_public_names():

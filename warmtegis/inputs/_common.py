@@ -32,8 +32,8 @@ _UNREADABLE_HINT = (
     "or a zip of them; re-export it from the source if it was cut off"
 )
 
-_POLYGONS = ("Polygon", "MultiPolygon")
-_LINES = ("LineString", "MultiLineString")
+POLYGONS = ("Polygon", "MultiPolygon")
+LINES = ("LineString", "MultiLineString")
 
 
 # --------------------------------------------------------------------------- generic reading
@@ -52,7 +52,7 @@ def list_layers(path: PathLike) -> list[str]:
     ['begroeidterreindeel', 'onbegroeidterreindeel']
     """
     path = Path(path)
-    if not _is_vsi(path) and not path.exists():
+    if not is_vsi(path) and not path.exists():
         raise InputError(f"file not found: {path}; check the path and the file name")
     try:
         return [str(name) for name, _ in pyogrio.list_layers(str(path))]
@@ -62,7 +62,7 @@ def list_layers(path: PathLike) -> list[str]:
         ) from exc
 
 
-def _choose_layer(path: Path, layer: str | None, preferred: Sequence[str], what: str) -> str:
+def choose_layer(path: Path, layer: str | None, preferred: Sequence[str], what: str) -> str:
     layers = list_layers(path)
     if layer is not None:
         if layer not in layers:
@@ -81,7 +81,7 @@ def _choose_layer(path: Path, layer: str | None, preferred: Sequence[str], what:
     )
 
 
-def _is_vsi(path: PathLike) -> bool:
+def is_vsi(path: PathLike) -> bool:
     return str(path).startswith("/vsi")
 
 
@@ -98,7 +98,7 @@ def _single_parts(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf
 
 
-def _finish(
+def finish_layer(
     gdf: gpd.GeoDataFrame,
     location: str,
     allowed: Iterable[str],
@@ -124,10 +124,10 @@ def _finish(
     check_label(gdf, location)
     original = gdf
     gdf = to_working_crs(gdf, location)
-    return _place_and_repair(gdf, location, allowed, original)
+    return place_and_repair(gdf, location, allowed, original)
 
 
-def _place_and_repair(
+def place_and_repair(
     gdf: gpd.GeoDataFrame,
     location: str,
     allowed: Iterable[str],
@@ -135,7 +135,7 @@ def _place_and_repair(
 ) -> gpd.GeoDataFrame:
     """Refuse or trim features outside the Netherlands; repair polygons of polygon layers."""
     gdf = check_coordinates(gdf, location, original)
-    if set(allowed) & set(_POLYGONS):
+    if set(allowed) & set(POLYGONS):
         gdf = repair_polygons(gdf, location)
     return gdf
 
@@ -144,7 +144,7 @@ def read_layer(
     path: PathLike,
     layer: str | None = None,
     *,
-    geometry_types: Iterable[str] = _POLYGONS + _LINES + ("Point", "MultiPoint"),
+    geometry_types: Iterable[str] = POLYGONS + LINES + ("Point", "MultiPoint"),
     required_columns: Iterable[str] = (),
     preferred_layers: Sequence[str] = (),
     what: str = "features",
@@ -191,7 +191,7 @@ def read_layer(
     (28992, True)
     """
     path = Path(path)
-    name = _choose_layer(path, layer, preferred_layers, what)
+    name = choose_layer(path, layer, preferred_layers, what)
     location = where(path, name)
     try:
         gdf = gpd.read_file(str(path), layer=name, engine="pyogrio")
@@ -210,7 +210,7 @@ def read_layer(
     gdf = rename_columns(gdf, columns, location)
     problems = Problems()
     check_columns(gdf, required_columns, problems, location)
-    gdf = _finish(gdf, location, geometry_types, what, problems)
+    gdf = finish_layer(gdf, location, geometry_types, what, problems)
     gdf = _single_parts(gdf)
     gdf.attrs["source_path"] = str(path)
     gdf.attrs["source_layer"] = name
@@ -249,7 +249,7 @@ def rename_columns(
     return frame
 
 
-def _to_str_ids(values: pd.Series) -> pd.Series:
+def to_str_ids(values: pd.Series) -> pd.Series:
     """Return ids as strings; floats that are whole numbers lose their '.0'."""
     if pd.api.types.is_float_dtype(values):
         out = values.map(lambda v: "" if pd.isna(v) else f"{v:.0f}")
@@ -258,21 +258,21 @@ def _to_str_ids(values: pd.Series) -> pd.Series:
     return out.astype(str)
 
 
-def _ids(frame: pd.DataFrame, candidates: Sequence[str], location: str = "") -> pd.Series:
+def id_column(frame: pd.DataFrame, candidates: Sequence[str], location: str = "") -> pd.Series:
     """Return unique string ids from the first candidate column present, else row numbers.
 
     Null and repeated ids are made unique with a warning (:func:`unique_ids`).
     """
     col = find_column(frame, None, candidates)
     if col is not None:
-        return unique_ids(_to_str_ids(frame[col]), location or "input", col)
+        return unique_ids(to_str_ids(frame[col]), location or "input", col)
     return pd.Series(np.arange(len(frame)), index=frame.index).astype(str)
 
 
-def _to_int(values: pd.Series) -> pd.Series:
+def to_int(values: pd.Series) -> pd.Series:
     return parse_decimal(values).round().astype("Int64")
 
 
-def _to_float(values: pd.Series) -> pd.Series:
+def to_float(values: pd.Series) -> pd.Series:
     """Numbers from a column; Dutch decimal commas are read (``'112,5'`` -> 112.5)."""
     return parse_decimal(values)

@@ -18,17 +18,17 @@ from warmtegis.core.plausible import in_range, unique_ids
 from warmtegis.core.types import PathLike
 from warmtegis.core.validate import Problems, where
 from warmtegis.inputs._common import (
-    _POLYGONS,
-    _choose_layer,
-    _ids,
-    _is_vsi,
-    _to_float,
-    _to_int,
-    _to_str_ids,
+    POLYGONS,
+    choose_layer,
+    id_column,
+    is_vsi,
     read_layer,
     rename_columns,
+    to_float,
+    to_int,
+    to_str_ids,
 )
-from warmtegis.inputs.osm import _is_osm, _read_osm_buildings
+from warmtegis.inputs.osm import is_osm, read_osm_buildings
 
 __all__ = [
     "BAG_DROP_STATUS",
@@ -51,7 +51,7 @@ BAG_DROP_STATUS: tuple[str, ...] = (
 
 def _bag_id(values: pd.Series) -> pd.Series:
     """Normalise BAG pand ids to 16 digits ('NL.IMBAG.Pand.0221...' and lost zeros)."""
-    text = _to_str_ids(values).str.replace(r"^NL\.IMBAG\.Pand\.", "", regex=True)
+    text = to_str_ids(values).str.replace(r"^NL\.IMBAG\.Pand\.", "", regex=True)
     digits = text.str.fullmatch(r"\d{1,16}")
     return text.where(~digits, text.str.zfill(16))
 
@@ -109,15 +109,15 @@ def read_buildings(
     # Long function: one reader for every building source (BAG, LVBAG, PDOK shapefile, BGT, OSM),
     # whose branches end in the same checks
     path = Path(path)
-    if _is_osm(path):
-        gdf = _read_osm_buildings(path)
+    if is_osm(path):
+        gdf = read_osm_buildings(path)
         location = str(path)
     else:
         path, layer = _lvbag_source(path, layer, "PND")
         gdf = read_layer(
             path,
             layer,
-            geometry_types=_POLYGONS,
+            geometry_types=POLYGONS,
             preferred_layers=("pand", "Pand", "buildings", "building"),
             what="buildings",
             columns=columns,
@@ -126,7 +126,7 @@ def read_buildings(
         gdf = _pdok_names(gdf, location)
     out = gdf.copy()
     cols = set(gdf.columns)
-    if _is_osm(path):
+    if is_osm(path):
         kind = "osm"
         out["building_id"] = gdf["osm_id"]
         year = (
@@ -134,11 +134,11 @@ def read_buildings(
             if "start_date" in cols
             else pd.Series(pd.NA, index=gdf.index)
         )
-        out["year_built"] = _to_int(year)
+        out["year_built"] = to_int(year)
         out["status"] = gdf["building"].astype("string")
         out["use"] = gdf["building"].astype("string")
         flats = gdf["building:flats"] if "building:flats" in cols else pd.NA
-        out["n_units"] = _to_int(pd.Series(flats, index=gdf.index))
+        out["n_units"] = to_int(pd.Series(flats, index=gdf.index))
     else:
         if "oorspronkelijkbouwjaar" in cols and "oorspronkelijkBouwjaar" not in cols:
             out = out.rename(columns={"oorspronkelijkbouwjaar": "oorspronkelijkBouwjaar"})
@@ -175,22 +175,22 @@ def read_buildings(
                     logging.WARNING,
                 )
         else:
-            out["building_id"] = _ids(
+            out["building_id"] = id_column(
                 gdf, ("identificatie", "lokaalID", "gml_id", "id", "fid"), location
             )
         year = gdf[year_col] if year_col else pd.Series(pd.NA, index=gdf.index)
         if year_col:
-            year = in_range(_to_float(year), "year_built", location, year_col)
-        out["year_built"] = _to_int(year)
+            year = in_range(to_float(year), "year_built", location, year_col)
+        out["year_built"] = to_int(year)
         status_col = (
             "status" if "status" in cols else ("bgt-status" if "bgt-status" in cols else None)
         )
         out["status"] = gdf[status_col].astype("string") if status_col else pd.NA
         out["use"] = gdf["gebruiksdoel"].astype("string") if "gebruiksdoel" in cols else pd.NA
         out["n_units"] = (
-            _to_int(
+            to_int(
                 in_range(
-                    _to_float(gdf["aantal_verblijfsobjecten"]),
+                    to_float(gdf["aantal_verblijfsobjecten"]),
                     "n_units",
                     location,
                     "aantal_verblijfsobjecten",
@@ -214,7 +214,7 @@ def read_buildings(
         ("oppervlakte_max", "floor_area_max_m2"),
     ):
         out[dst] = (
-            in_range(_to_float(gdf[src]), "floor_area_m2", location, src) if src in cols else np.nan
+            in_range(to_float(gdf[src]), "floor_area_m2", location, src) if src in cols else np.nan
         )
     out["footprint_m2"] = out.geometry.area
     out["source"] = kind
@@ -291,7 +291,7 @@ def _lvbag_source(path: Path, layer: str | None, code: str) -> tuple[Path, str |
     holding BAG 2.0 XML; GDAL's LVBAG driver reads them through nested ``/vsizip/`` paths. A
     directory of unzipped XML and a single XML file are read by that driver directly.
     """
-    if _is_vsi(path) or path.suffix.lower() != ".zip" or not path.is_file():
+    if is_vsi(path) or path.suffix.lower() != ".zip" or not path.is_file():
         return path, layer
     import zipfile
 
@@ -392,7 +392,7 @@ def read_verblijfsobjecten(
     if (~keep).any():
         log(f"{location}: dropped {int((~keep).sum())} withdrawn or ended verblijfsobjecten")
     gdf = gdf[keep]
-    if gdf.geom_type.isin(_POLYGONS).any():
+    if gdf.geom_type.isin(POLYGONS).any():
         gdf = gdf.set_geometry(gdf.geometry.representative_point())
     vbo_id = (
         col("identificatie")[gdf.index]
@@ -401,7 +401,7 @@ def read_verblijfsobjecten(
     )
     use = col("gebruiksdoel")[gdf.index].map(lambda v: ",".join(_as_list(v)))
     area = in_range(
-        _to_float(col("oppervlakte")[gdf.index]), "floor_area_m2", location, "oppervlakte"
+        to_float(col("oppervlakte")[gdf.index]), "floor_area_m2", location, "oppervlakte"
     )
     address = (
         col("hoofdadresnummeraanduidingref")[gdf.index]
@@ -508,7 +508,7 @@ def read_addresses(
 
     path = Path(path)
     path, layer = _lvbag_source(path, layer, "NUM")
-    name = _choose_layer(
+    name = choose_layer(
         path, layer, ("nummeraanduiding", "Nummeraanduiding"), "addresses (nummeraanduiding)"
     )
     location = where(path, name)

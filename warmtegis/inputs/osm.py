@@ -23,7 +23,7 @@ from warmtegis import settings
 from warmtegis.core.crs import to_working_crs
 from warmtegis.core.errors import InputError
 from warmtegis.core.log import log
-from warmtegis.inputs._common import _LINES, _POLYGONS, _place_and_repair, _to_float
+from warmtegis.inputs._common import LINES, POLYGONS, place_and_repair, to_float
 from warmtegis.storage.geopackage import flatten_lists
 
 __all__ = ["read_osm_roads"]
@@ -31,7 +31,7 @@ __all__ = ["read_osm_roads"]
 _OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".xml")
 
 
-def _is_osm(path: Path) -> bool:
+def is_osm(path: Path) -> bool:
     """OpenStreetMap: ``.osm[.bz2|.gz]``, ``.osm.pbf``, or an ``.xml`` whose root is ``<osm>``."""
     name = path.name.lower()
     if name.endswith(".xml"):
@@ -199,7 +199,7 @@ def _osm_graph_to_roads(graph: Any, origin: str) -> gpd.GeoDataFrame:
     out["road_type"] = edges["highway"].astype("string") if "highway" in edges else pd.NA
     if "width" in edges:
         width = edges["width"].astype("string").str.extract(r"(\d+(?:[.,]\d+)?)")[0]
-        out["width_m"] = _to_float(width.str.replace(",", ".", regex=False))
+        out["width_m"] = to_float(width.str.replace(",", ".", regex=False))
     else:
         out["width_m"] = np.nan
     out["node_from"] = edges["u"].astype(str)
@@ -211,7 +211,7 @@ def _osm_graph_to_roads(graph: Any, origin: str) -> gpd.GeoDataFrame:
     return out
 
 
-def _read_osm_roads_file(path: Path) -> gpd.GeoDataFrame:
+def read_osm_roads_file(path: Path) -> gpd.GeoDataFrame:
     import osmnx as ox
 
     with _osm_xml(path, way_tag="highway") as tmp:
@@ -221,14 +221,14 @@ def _read_osm_roads_file(path: Path) -> gpd.GeoDataFrame:
             raise InputError(
                 f"cannot build a street graph from {path}: {exc}; does it hold highway=* ways?"
             ) from exc
-    return _finish_osm(_osm_graph_to_roads(graph, str(path)), str(path), _LINES, "roads")
+    return _finish_osm(_osm_graph_to_roads(graph, str(path)), str(path), LINES, "roads")
 
 
 def _finish_osm(
     gdf: gpd.GeoDataFrame, location: str, allowed: Iterable[str], what: str
 ) -> gpd.GeoDataFrame:
     """Run the checks every layer gets (area of use, polygon repair) on an OSM layer."""
-    out = _place_and_repair(gdf, location, allowed)
+    out = place_and_repair(gdf, location, allowed)
     out.attrs.update(gdf.attrs)
     out.attrs["source_path"] = location
     return out
@@ -297,7 +297,7 @@ def read_osm_roads(
     return _osm_graph_to_roads(graph, "OSM polygon")
 
 
-def _read_osm_buildings(path: Path) -> gpd.GeoDataFrame:
+def read_osm_buildings(path: Path) -> gpd.GeoDataFrame:
     feats = _osm_features(path, {"building": True}, "buildings")
     # only polygons tagged building=* (not building=no); parks, water, landuse are not
     is_building = (
@@ -306,7 +306,7 @@ def _read_osm_buildings(path: Path) -> gpd.GeoDataFrame:
         else pd.Series(False, index=feats.index)
     )
     dropped = int((~is_building).sum())
-    feats = feats[is_building & feats.geom_type.isin(_POLYGONS)].reset_index()
+    feats = feats[is_building & feats.geom_type.isin(POLYGONS)].reset_index()
     if len(feats) == 0:
         raise InputError(f"{path} holds no OpenStreetMap building polygons (building=*)")
     if dropped:
@@ -314,11 +314,11 @@ def _read_osm_buildings(path: Path) -> gpd.GeoDataFrame:
     feats = flatten_lists(feats)
     feats["osm_id"] = feats["element"].astype(str) + "/" + feats["id"].astype(str)
     return _finish_osm(
-        to_working_crs(feats, f"{path}: OSM buildings"), str(path), _POLYGONS, "buildings"
+        to_working_crs(feats, f"{path}: OSM buildings"), str(path), POLYGONS, "buildings"
     )
 
 
-def _read_osm_trees(path: Path) -> gpd.GeoDataFrame:
+def read_osm_trees(path: Path) -> gpd.GeoDataFrame:
     """Trees of an OSM file: nodes tagged ``natural=tree`` only (not every tagged node)."""
     feats = _osm_features(path, {"natural": "tree"}, "trees")
     if len(feats):

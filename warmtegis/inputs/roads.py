@@ -16,8 +16,8 @@ from warmtegis.core.log import log
 from warmtegis.core.plausible import in_range, unique_ids
 from warmtegis.core.types import PathLike
 from warmtegis.core.validate import Problems, find_column, where
-from warmtegis.inputs._common import _LINES, _POLYGONS, _ids, _to_float, _to_str_ids, read_layer
-from warmtegis.inputs.osm import _is_osm, _read_osm_roads_file
+from warmtegis.inputs._common import LINES, POLYGONS, id_column, read_layer, to_float, to_str_ids
+from warmtegis.inputs.osm import is_osm, read_osm_roads_file
 
 __all__ = ["read_roads"]
 
@@ -65,12 +65,12 @@ def read_roads(
     (247, 'centrelines')
     """
     path = Path(path)
-    if _is_osm(path):
-        return _read_osm_roads_file(path)
+    if is_osm(path):
+        return read_osm_roads_file(path)
     gdf = read_layer(
         path,
         layer,
-        geometry_types=_POLYGONS + _LINES,
+        geometry_types=POLYGONS + LINES,
         required_columns=[width_column] if width_column else [],
         preferred_layers=("wegvakken", "wegdeel", "roads"),
         what="roads",
@@ -78,13 +78,13 @@ def read_roads(
     )
     location = where(path, gdf.attrs.get("source_layer"))
     types = set(gdf.geom_type.unique())
-    if types & set(_POLYGONS) and types & set(_LINES):
+    if types & set(POLYGONS) and types & set(LINES):
         raise InputError(
             f"{location} mixes lines and polygons; roads must be either "
             "centrelines (LineString) or surfaces (Polygon)"
         )
     kind: Literal["centrelines", "surfaces"] = (
-        "surfaces" if types <= set(_POLYGONS) else "centrelines"
+        "surfaces" if types <= set(POLYGONS) else "centrelines"
     )
     problems = Problems()
     out = gdf.copy()
@@ -102,7 +102,7 @@ def read_roads(
                     f"{', '.join(map(str, gdf.columns))}"
                 )
         problems.raise_if_any()
-        out["segment_id"] = _ids(gdf, ("lokaalID", "gml_id", "identificatie", "id"), location)
+        out["segment_id"] = id_column(gdf, ("lokaalID", "gml_id", "identificatie", "id"), location)
         out["road_type"] = gdf[fcol].astype("string") if fcol else pd.NA
         out["street_name"] = pd.NA
         out["node_from"] = pd.NA
@@ -112,19 +112,19 @@ def read_roads(
         problems.raise_if_any()
         if "wvk_id" in cols:
             source = "nwb"
-            out["segment_id"] = unique_ids(_to_str_ids(gdf["wvk_id"]), location, "wvk_id")
-            out["node_from"] = _to_str_ids(gdf["jte_id_beg"]) if "jte_id_beg" in cols else pd.NA
-            out["node_to"] = _to_str_ids(gdf["jte_id_end"]) if "jte_id_end" in cols else pd.NA
+            out["segment_id"] = unique_ids(to_str_ids(gdf["wvk_id"]), location, "wvk_id")
+            out["node_from"] = to_str_ids(gdf["jte_id_beg"]) if "jte_id_beg" in cols else pd.NA
+            out["node_to"] = to_str_ids(gdf["jte_id_end"]) if "jte_id_end" in cols else pd.NA
         else:
             source = "lines"
-            out["segment_id"] = _ids(gdf, ("segment_id", "id", "fid", "gml_id"), location)
+            out["segment_id"] = id_column(gdf, ("segment_id", "id", "fid", "gml_id"), location)
             out["node_from"] = pd.NA
             out["node_to"] = pd.NA
         ncol = find_column(gdf, None, ("stt_naam", "straatnaam", "name", "naam"))
         out["street_name"] = gdf[ncol].astype("string") if ncol else pd.NA
         tcol = find_column(gdf, None, ("wegbehsrt", "road_type", "highway", "type"))
         out["road_type"] = gdf[tcol].astype("string") if tcol else pd.NA
-    out["width_m"] = in_range(_to_float(gdf[wcol]), "width_m", location, wcol) if wcol else np.nan
+    out["width_m"] = in_range(to_float(gdf[wcol]), "width_m", location, wcol) if wcol else np.nan
     for col in ("street_name", "road_type", "node_from", "node_to"):
         out[col] = out[col].astype("string")
     out["source"] = source

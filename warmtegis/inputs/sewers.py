@@ -19,7 +19,7 @@ from warmtegis.core.log import log
 from warmtegis.core.plausible import check_coordinates, in_range
 from warmtegis.core.types import PathLike
 from warmtegis.core.validate import find_column, where
-from warmtegis.inputs._common import _LINES, _ids, _to_float, read_layer, rename_columns
+from warmtegis.inputs._common import LINES, id_column, read_layer, rename_columns, to_float
 
 __all__ = ["read_sewers", "read_sufrib"]
 
@@ -193,7 +193,7 @@ def read_sewers(
         gdf = read_layer(
             path,
             layer,
-            geometry_types=_LINES,
+            geometry_types=LINES,
             required_columns=[diameter_column] if diameter_column else [],
             preferred_layers=("leiding", "riool", "sewers", "rioolleiding"),
             what="sewer lines",
@@ -214,12 +214,13 @@ def read_sewers(
         ),
     )
     out = gdf.copy()
-    out["sewer_id"] = _ids(gdf, ("sewer_id", "code", "lokaalID", "gml_id", "id", "fid"), location)
+    candidates = ("sewer_id", "code", "lokaalID", "gml_id", "id", "fid")
+    out["sewer_id"] = id_column(gdf, candidates, location)
     if dcol is None:
         out["diameter_m"] = np.nan
         log(f"{location}: no diameter column; sewer diameters unknown")
     else:
-        values = _to_float(gdf[dcol])
+        values = to_float(gdf[dcol])
         unit = diameter_unit
         if unit == "auto":
             median = values.median()

@@ -19,8 +19,8 @@ from warmtegis.core.log import log
 from warmtegis.core.plausible import in_range
 from warmtegis.core.types import PathLike
 from warmtegis.core.validate import Problems, check_columns, find_column, where
-from warmtegis.inputs._common import _finish, _ids, _to_float, read_layer, rename_columns
-from warmtegis.inputs.osm import _is_osm, _read_osm_trees
+from warmtegis.inputs._common import finish_layer, id_column, read_layer, rename_columns, to_float
+from warmtegis.inputs.osm import is_osm, read_osm_trees
 
 __all__ = ["parse_height_class", "read_trees"]
 
@@ -116,7 +116,7 @@ def _read_points_csv(
             crs = f"EPSG:{srid.iloc[0]}" if len(srid) else None
         gdf = gpd.GeoDataFrame(frame.drop(columns=[wkt]), geometry=geoms, crs=crs)
     elif lon is not None and lat is not None:
-        xs, ys = _to_float(frame[lon]), _to_float(frame[lat])
+        xs, ys = to_float(frame[lon]), to_float(frame[lat])
         if crs is None and xs.abs().max() <= 180 and ys.abs().max() <= 90:
             crs = "EPSG:4326"
             log(f"{path}: coordinates in {lon!r}/{lat!r} read as longitude/latitude (EPSG:4326)")
@@ -128,7 +128,7 @@ def _read_points_csv(
             f"coordinate columns (lon/lat, x/y); columns present: {present}"
         )
     gdf.attrs["source_path"] = str(path)
-    return _finish(gdf, str(path), ("Point",), "tree points", Problems())
+    return finish_layer(gdf, str(path), ("Point",), "tree points", Problems())
 
 
 _UNKNOWN_WORDS = ("", "onbekend", "unknown", "nvt", "n.v.t.", "-", "?")
@@ -205,8 +205,8 @@ def read_trees(
     # column guesses and plausibility checks
     path = Path(path)
     explicit = [c for c in (height_column, crown_column, stem_column) if c is not None]
-    if _is_osm(path):
-        gdf = rename_columns(_read_osm_trees(path), columns, str(path))
+    if is_osm(path):
+        gdf = rename_columns(read_osm_trees(path), columns, str(path))
         location = str(path)
         problems = Problems()
         check_columns(gdf, explicit, problems, location)
@@ -263,7 +263,7 @@ def read_trees(
         ("stamdiameter", "stem_diameter_m", "stem_diameter", "stamdiameterklasse", "dbh"),
     )
     out = gdf.copy()
-    out["tree_id"] = _ids(
+    out["tree_id"] = id_column(
         gdf, ("tree_id", "OBJECTNUMMER", "boomnummer", "lokaalID", "gml_id", "id"), location
     )
     if hcol is not None:

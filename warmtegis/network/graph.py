@@ -247,7 +247,7 @@ def barrier_geoms(
     return np.concatenate(parts) if parts else np.empty(0, dtype=object)
 
 
-def _crossings(lines: np.ndarray, barriers: np.ndarray) -> np.ndarray:
+def count_crossings(lines: np.ndarray, barriers: np.ndarray) -> np.ndarray:
     """Count the barriers each line crosses (polygon: enters/leaves; line: crosses)."""
     out = np.zeros(len(lines), dtype=int)
     if not len(barriers) or not len(lines):
@@ -259,7 +259,7 @@ def _crossings(lines: np.ndarray, barriers: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------ connections
-def _split_edges(
+def split_edges(
     edges: gpd.GeoDataFrame,
     edge: np.ndarray,
     dist: np.ndarray,
@@ -346,7 +346,7 @@ def _price_edges(
     edges: gpd.GeoDataFrame, barriers: np.ndarray, p: RoutingParams, costs: CostParams
 ) -> gpd.GeoDataFrame:
     """Set ``crossings`` and ``cost_eur`` (a secondary pipe there, priced by the cost model)."""
-    edges["crossings"] = _crossings(edges.geometry.values, barriers)
+    edges["crossings"] = count_crossings(edges.geometry.values, barriers)
     priced = price_pipes(
         pd.DataFrame(
             {

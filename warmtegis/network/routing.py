@@ -47,7 +47,7 @@ from warmtegis.core.log import log
 from warmtegis.core.validate import check_frame
 from warmtegis.economics.business import BusinessCase, business_case
 from warmtegis.economics.pricing import price_pipes
-from warmtegis.network.graph import _crossings, _split_edges, barrier_geoms, street_graph
+from warmtegis.network.graph import barrier_geoms, count_crossings, split_edges, street_graph
 from warmtegis.network.hydraulics import pipe_dn, simultaneity, size_pipes
 from warmtegis.network.steiner import SteinerResult, steiner_milp, steiner_tree
 from warmtegis.params.costs import CostParams, load_cost_params
@@ -143,7 +143,7 @@ def connect_buildings(
         geoms = np.r_[geoms, [source]]
         max_m = np.r_[max_m, np.inf]
     gi, ei, along, line = _attach(edges, allowed, geoms, max_m)
-    edges, node, cut_points = _split_edges(edges, ei, along, len(nodes), barriers, p, costs)
+    edges, node, cut_points = split_edges(edges, ei, along, len(nodes), barriers, p, costs)
     nodes = pd.concat(
         [
             nodes,
@@ -180,7 +180,7 @@ def connect_buildings(
     service.loc[gi, "connected"] = True
     service.loc[gi, "node"] = node
     service.loc[gi, "service_length_m"] = shapely.length(line)
-    service.loc[gi, "crossings"] = _crossings(line, barriers)
+    service.loc[gi, "crossings"] = count_crossings(line, barriers)
     service.loc[gi, "reason"] = ""
     service.loc[gi, "geometry"] = line
     source_node = int(node[-1]) if source is not None else None
@@ -435,7 +435,8 @@ def route_network(
             gpd.GeoDataFrame(
                 {
                     "building_id": pd.NA, "segment_id": "source", "passable": True,
-                    "linked": False, "crossings": _crossings(np.array([src_line]), barrier_geom),
+                    "linked": False,
+                    "crossings": count_crossings(np.array([src_line]), barrier_geom),
                     "dwellings_served": round(total_dw), "peak_kw": total_kw,
                     "pipe_class": "transport", "dn": pipe_dn(np.array([total_kw]), p),
                 },
