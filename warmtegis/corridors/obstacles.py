@@ -66,6 +66,13 @@ def crown_diameter_from_height(height_m: np.ndarray | pd.Series) -> np.ndarray:
     return np.where(np.isnan(h), np.nan, crowns[np.minimum(idx, len(crowns) - 1)])
 
 
+def _source_ids(frame: gpd.GeoDataFrame, column: str) -> np.ndarray:
+    """Return `column` as text, or the row numbers when a hand-made frame has no such column."""
+    if column in frame:
+        return np.asarray(frame[column].astype(str).to_numpy())
+    return np.arange(len(frame)).astype(str)
+
+
 def empty_layer(columns: list[str]) -> gpd.GeoDataFrame:
     """Return an empty layer with `columns` in the working CRS."""
     return gpd.GeoDataFrame({c: [] for c in columns}, geometry=gpd.GeoSeries([]), crs=settings.crs)
@@ -162,7 +169,7 @@ def buffer_obstacles(
             gpd.GeoDataFrame(
                 {
                     "kind": "sewer",
-                    "source_id": sewers["sewer_id"].astype(str).to_numpy(),
+                    "source_id": _source_ids(sewers, "sewer_id"),
                     "buffer_m": buf,
                 },
                 geometry=sewers.geometry.values,
@@ -190,7 +197,7 @@ def buffer_obstacles(
             gpd.GeoDataFrame(
                 {
                     "kind": "tree",
-                    "source_id": trees["tree_id"].astype(str).to_numpy(),
+                    "source_id": _source_ids(trees, "tree_id"),
                     "buffer_m": buf,
                     "crown_radius_m": radius,
                     "crown_from": source,
