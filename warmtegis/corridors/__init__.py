@@ -8,6 +8,7 @@ from warmtegis.corridors.analysis import Corridors, analyse_corridors, corridors
 from warmtegis.corridors.obstacles import (
     CROWN_DIAMETER_BY_HEIGHT,
     buffer_obstacles,
+    corridor_obstacles,
     crown_diameter_from_height,
     empty_layer,
     obstacle_zones,
@@ -31,6 +32,7 @@ __all__ = [
     "Transects",
     "analyse_corridors",
     "buffer_obstacles",
+    "corridor_obstacles",
     "corridors_layers",
     "crown_diameter_from_height",
     "derive_centrelines",

@@ -47,7 +47,7 @@ from warmtegis.core.errors import InputError
 from warmtegis.core.log import log
 from warmtegis.core.validate import check_frame
 from warmtegis.corridors import transects as _tx
-from warmtegis.corridors.obstacles import buffer_obstacles, empty_layer
+from warmtegis.corridors.obstacles import corridor_obstacles, empty_layer
 from warmtegis.corridors.surface import derive_centrelines, is_surface, road_surface
 from warmtegis.corridors.transects import Intervals, Transects
 from warmtegis.params.street import CorridorParams
@@ -228,14 +228,7 @@ def analyse_corridors(
         raise InputError("no road segments to analyse (no centrelines, or none derived)")
     lines = np.asarray(segments.geometry.values, dtype=object)  # plain arrays: no pandas dispatch
 
-    obstacles, sources = buffer_obstacles(
-        sewers=sewers,
-        trees=trees,
-        extra=extra,
-        sewer_clearance_m=p.sewer_clearance_m,
-        tree_margin_m=p.tree_root_margin_m,
-        unknown_crown_radius_m=p.unknown_crown_radius_m,
-    )
+    obstacles, sources = corridor_obstacles(sewers, trees, extra, p)
     surf_union = shapely.union_all(surface.geometry.values)
     # only obstacles touching the surface matter
     if len(obstacles):

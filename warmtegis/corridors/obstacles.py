@@ -26,6 +26,7 @@ from warmtegis.params.street import CorridorParams
 __all__ = [
     "CROWN_DIAMETER_BY_HEIGHT",
     "buffer_obstacles",
+    "corridor_obstacles",
     "crown_diameter_from_height",
     "empty_layer",
     "obstacle_zones",
@@ -116,15 +117,31 @@ def obstacle_zones(
     >>> z["buffer_m"].tolist(), bool(abs(z.area.iloc[0] - (100 * 2.5 + np.pi * 1.25**2)) < 0.1)
     ([1.25], True)
     """
-    p = params or CorridorParams()
+    return corridor_obstacles(sewers, trees, extra, params or CorridorParams())[0]
+
+
+def corridor_obstacles(
+    sewers: gpd.GeoDataFrame | None,
+    trees: gpd.GeoDataFrame | None,
+    extra: Mapping[str, tuple[gpd.GeoDataFrame, float]] | None,
+    params: CorridorParams,
+) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Return :func:`buffer_obstacles` with the corridor parameters' distances.
+
+    Examples
+    --------
+    >>> zones, sources = corridor_obstacles(None, None, None, CorridorParams())
+    >>> len(zones), len(sources)
+    (0, 0)
+    """
     return buffer_obstacles(
         sewers=sewers,
         trees=trees,
         extra=extra,
-        sewer_clearance_m=p.sewer_clearance_m,
-        tree_margin_m=p.tree_root_margin_m,
-        unknown_crown_radius_m=p.unknown_crown_radius_m,
-    )[0]
+        sewer_clearance_m=params.sewer_clearance_m,
+        tree_margin_m=params.tree_root_margin_m,
+        unknown_crown_radius_m=params.unknown_crown_radius_m,
+    )
 
 
 def buffer_obstacles(

@@ -5,21 +5,9 @@ source per figure; defaults from docs/method.md §2-3) and stays overridable: pa
 :class:`CostParams` from :func:`load_cost_params`, or override keys in a study's
 ``[parameters.costs]`` table.
 
-The pricing that uses them is :mod:`warmtegis.economics.pricing` (heat network capex, pipe
-prices, mini-net cost per dwelling) and :mod:`warmtegis.economics.business` (the heat
-company's business case).
-
-Heat network (heat company's view, euro excl. VAT)
-    :func:`network_capex` prices pipe lengths per class, connections per type, plant and
-    substations; :func:`price_pipes` prices a ``pipes`` table. The business case over the
-    term (O&M, replacements, heat supply, ORT) is
-    :func:`warmtegis.economics.business.business_case`.
-
-Mini heat networks (household's view, euro incl. VAT)
-    :func:`mini_net_capex` prices a group's boreholes, rig, manifold, trench and heat pumps;
-    :func:`annualised_cost` turns an investment with replacements into a yearly cost;
-    :func:`price_mini_nets` adds both to a ``mini_nets`` table and compares them with an
-    individual air-source and an individual ground-source heat pump.
+The pricing that uses them is :mod:`warmtegis.economics.pricing` (heat network capex and pipe
+prices excl. VAT, the household's mini-net cost incl. VAT) and
+:mod:`warmtegis.economics.business` (the heat company's business case).
 """
 
 from __future__ import annotations
