@@ -247,6 +247,26 @@ def test_every_module_belongs_to_a_layer_and_declares_its_public_names():
     assert missing == []
 
 
+def test_every_public_function_and_class_is_in_its_modules_all():
+    """``__all__`` follows the code: a public def or class left out of it is an error."""
+    left_out = []
+    for name, path in _modules(ROOT).items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        declared: set[str] = set()
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+            ):
+                declared |= set(ast.literal_eval(node.value))
+        defined = {
+            node.name
+            for node in tree.body
+            if isinstance(node, ast.FunctionDef | ast.ClassDef) and not node.name.startswith("_")
+        }
+        left_out += [f"{name}.{n}" for n in sorted(defined - declared)]
+    assert left_out == []
+
+
 def test_no_module_over_700_lines():
     over = {
         name: n

@@ -31,7 +31,7 @@ from warmtegis.params.parameters import Parameters, read_parameters
 from warmtegis.pipeline import StudyResult, run_study
 from warmtegis.storage.atomic import OutputSet, atomic_path, describe_os_error
 
-__all__ = ["main"]
+__all__ = ["batch", "demo", "design", "main", "prepare", "residents", "run"]
 
 DEMO_STUDY = "otterlo/study.toml"
 

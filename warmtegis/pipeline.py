@@ -3,8 +3,7 @@
 :func:`run_stages` holds the stage sequence and is used by both entry points:
 :func:`run_study` is *read the study file + load its inputs + run_stages*, and a batch area
 (:mod:`warmtegis.national.batch`) is *split the inputs + run_stages + clip + concatenate*. Every
-stage
-returns a typed result (:class:`~warmtegis.BuildingStock`, :class:`~warmtegis.Corridors`,
+stage returns a typed result (:class:`~warmtegis.BuildingStock`, :class:`~warmtegis.Corridors`,
 :class:`~warmtegis.MiniNets`, :class:`~warmtegis.Network`) and later stages and callers read
 those, never the summary's text keys.
 """
@@ -36,7 +35,12 @@ from warmtegis.inputs.terrain import read_terrain
 from warmtegis.inputs.trees import read_trees
 from warmtegis.mini_nets.design import MiniNetDesign, design_mini_nets
 from warmtegis.mini_nets.ground import exclusion_zones, open_ground
-from warmtegis.mini_nets.group_design import GroupDesign, group_designs, mini_net_layers
+from warmtegis.mini_nets.group_design import (
+    NEEDS_ROOM_TO_DRILL,
+    GroupDesign,
+    group_designs,
+    mini_net_layers,
+)
 from warmtegis.mini_nets.grouping import MiniNets, mini_net_candidates
 from warmtegis.mini_nets.room import RoomToDrill, room_to_drill
 from warmtegis.network.routing import Network, network_layers, route_network
@@ -168,10 +172,7 @@ class StageResults:
         True
         """
         if self.drilling is None or self.design is None or self.mini_nets is None:
-            raise InputError(
-                "the design package needs the room-to-drill stage: a study with buildings "
-                "whose mini-net stage found groups (give [inputs] terrain for BGT open ground)"
-            )
+            raise InputError(NEEDS_ROOM_TO_DRILL)
         every = self._designs.get(None)
         if groups and every is not None and set(groups) <= set(every):
             return {gid: every[gid] for gid in dict.fromkeys(groups)}

@@ -15,8 +15,7 @@ the heat-density raster), so the classification and the demand are computed once
    :func:`dwelling_types` names each ground-bound dwelling detached, semi-detached, end- or
    mid-terrace from the blocks of dwellings sharing walls.
 3. Heat demand (:func:`warmtegis.buildings.demand.heat_demand`) by construction period, type and
-floor
-   area for ground-bound dwellings; per apartment and per non-residential building the
+   floor area for ground-bound dwellings; per apartment and per non-residential building the
    figures of ``[parameters.demand]``; a filled ``heat_demand_gj`` column of the input wins.
    The peak is the demand over ``full_load_hours``.
 

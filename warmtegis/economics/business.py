@@ -97,8 +97,7 @@ class BusinessCase:
         ``"MT"`` or ``"ZLT"``.
     capex : pandas.DataFrame
         The investment per item (:func:`~warmtegis.economics.pricing.network_capex`, plus the
-        central heat
-        pump and its source when chosen), in prices of the start year.
+        central heat pump and its source when chosen), in prices of the start year.
     items : pandas.DataFrame
         One row per cash-flow line and year: ``item``, ``category`` (investment, replacement,
         residual value, O&M, administration, heat supply, electricity, revenue, subsidy),

@@ -25,7 +25,19 @@ from warmtegis.core.plausible import (
 from warmtegis.core.types import PathLike
 from warmtegis.core.validate import Problems, check_columns, check_geometry, find_column, where
 
-__all__ = ["list_layers", "read_layer", "rename_columns"]
+__all__ = [
+    "choose_layer",
+    "finish_layer",
+    "id_column",
+    "is_vsi",
+    "list_layers",
+    "place_and_repair",
+    "read_layer",
+    "rename_columns",
+    "to_float",
+    "to_int",
+    "to_str_ids",
+]
 
 _UNREADABLE_HINT = (
     "check that it is a complete GeoPackage, shapefile (with .shx and .dbf), GML, LVBAG XML "

@@ -26,7 +26,13 @@ from warmtegis.core.log import log
 from warmtegis.inputs._common import LINES, POLYGONS, place_and_repair, to_float
 from warmtegis.storage.geopackage import flatten_lists
 
-__all__ = ["read_osm_roads"]
+__all__ = [
+    "is_osm",
+    "read_osm_buildings",
+    "read_osm_roads",
+    "read_osm_roads_file",
+    "read_osm_trees",
+]
 
 _OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".xml")
 
@@ -212,6 +218,7 @@ def _osm_graph_to_roads(graph: Any, origin: str) -> gpd.GeoDataFrame:
 
 
 def read_osm_roads_file(path: Path) -> gpd.GeoDataFrame:
+    """Read the streets of an OSM file (XML, compressed XML or PBF) with osmnx."""
     import osmnx as ox
 
     with _osm_xml(path, way_tag="highway") as tmp:
@@ -298,6 +305,7 @@ def read_osm_roads(
 
 
 def read_osm_buildings(path: Path) -> gpd.GeoDataFrame:
+    """Read the building polygons (``building=*``, not ``building=no``) of an OSM file."""
     feats = _osm_features(path, {"building": True}, "buildings")
     # only polygons tagged building=* (not building=no); parks, water, landuse are not
     is_building = (

@@ -47,7 +47,13 @@ from warmtegis.mini_nets.ground import (
     own_area,
     subtract_zones,
 )
-from warmtegis.mini_nets.group_design import GroupDesign, ScenarioDesign, group_designs
+from warmtegis.mini_nets.group_design import (
+    NEEDS_ROOM_TO_DRILL,
+    GroupDesign,
+    ScenarioDesign,
+    group_designs,
+    mini_net_layers,
+)
 from warmtegis.mini_nets.grouping import (
     MiniNets,
     mini_net_candidates,
@@ -62,6 +68,7 @@ __all__ = [
     "HEATING_DEGREE_DAY_SHARE",
     "HEAT_PUMP_SIZES_KW",
     "LINE_HALF_WIDTH_M",
+    "NEEDS_ROOM_TO_DRILL",
     "PE_OUTER_MM",
     "SCENARIOS",
     "TILE_M",
@@ -88,6 +95,7 @@ __all__ = [
     "layout_gfunction",
     "line_field",
     "mini_net_candidates",
+    "mini_net_layers",
     "open_ground",
     "own_area",
     "partition_block",

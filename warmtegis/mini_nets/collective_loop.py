@@ -2,8 +2,7 @@
 
 :func:`route_trench` routes one group's trench from each dwelling's wall to the manifold and
 the loops: a Steiner tree (:func:`warmtegis.network.steiner_graph.shortest_path_tree`) on a grid of
-the
-open ground the group may dig in, priced per surface (garden, paving, road crossing), with
+the open ground the group may dig in, priced per surface (garden, paving, road crossing), with
 PE pipes sized by brine flow and pressure drop (:func:`size_pe`); :func:`route_trenches` does
 it for every group with placed loops (docs/method.md §3d). Part of the mini-net design
 (:mod:`warmtegis.mini_nets.design`).

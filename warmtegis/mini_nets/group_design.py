@@ -37,7 +37,19 @@ from warmtegis.mini_nets.room import RoomToDrill, room_to_drill
 from warmtegis.params.parameters import Parameters
 from warmtegis.units import KWH_PER_GJ
 
-__all__ = ["GroupDesign", "ScenarioDesign", "group_designs"]
+__all__ = [
+    "NEEDS_ROOM_TO_DRILL",
+    "GroupDesign",
+    "ScenarioDesign",
+    "group_designs",
+    "mini_net_layers",
+]
+
+#: Why a run has no group designs, and what to give it.
+NEEDS_ROOM_TO_DRILL = (
+    "the design package needs the room-to-drill stage: a study with buildings whose mini-net "
+    "stage found groups (give [inputs] terrain for BGT open ground)"
+)
 
 
 @dataclass
@@ -156,10 +168,7 @@ def group_designs(
     (True, True)
     """
     if design.trenches is None:
-        raise InputError(
-            "the design package needs the room-to-drill stage: a study with buildings whose "
-            "mini-net stage found groups (give [inputs] terrain for BGT open ground)"
-        )
+        raise InputError(NEEDS_ROOM_TO_DRILL)
     p = parameters
     nets = stage.mini_nets
     known = set(nets["mini_net_id"].astype(str))
@@ -242,8 +251,7 @@ def _placed(
     nets = stage.mini_nets
     for scenario in SCENARIOS:
         if scenario == "as built":
-            if design.trenches is None:
-                raise InputError("the mini-net design stage routed no trenches")
+            assert design.trenches is not None  # checked by group_designs
             placed[scenario] = (room, design.trench_lines, design.trenches.set_index("mini_net_id"))
             continue
         at = _scenario_room(stage, room, design, p, ids, scenario)

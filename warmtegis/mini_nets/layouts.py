@@ -93,8 +93,7 @@ def layout_capacity(
     For a unit annual extraction the lowest temperature term ``unit(H)`` (K·m) follows from the
     layout's g-function (:func:`layout_gfunction`) and the monthly loads and peaks
     (:func:`~warmtegis.mini_nets.boreholes.ground_loads`); the loads scale linearly, so the layout
-    takes
-    ``allowed × n H / unit(H)``. Cached per layout key and parameters, in memory and on
+    takes ``allowed × n H / unit(H)``. Cached per layout key and parameters, in memory and on
     disk (:mod:`warmtegis.mini_nets.gcache`), so a later process reads the tables it computed.
     """
     key = (_layout_key(xy), bp, full_load_hours)

@@ -12,7 +12,7 @@ from warmtegis.network.hydraulics import (
     simultaneity,
     size_pipes,
 )
-from warmtegis.network.routing import Network, connect_buildings, route_network
+from warmtegis.network.routing import Network, connect_buildings, network_layers, route_network
 from warmtegis.network.steiner import METHODS, SteinerResult, steiner_milp, steiner_tree
 from warmtegis.network.steiner_graph import (
     ArrayGraph,
@@ -32,6 +32,7 @@ __all__ = [
     "connect_buildings",
     "darcy_weisbach",
     "mst_prune",
+    "network_layers",
     "pipe_dn",
     "pressure_drop",
     "prune_leaves",

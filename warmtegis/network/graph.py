@@ -26,7 +26,7 @@ from warmtegis.economics.pricing import price_pipes
 from warmtegis.params.costs import CostParams, load_cost_params
 from warmtegis.params.street import RoutingParams
 
-__all__ = ["barrier_geoms", "street_graph"]
+__all__ = ["barrier_geoms", "count_crossings", "split_edges", "street_graph"]
 
 
 def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -54,7 +54,7 @@ from warmtegis.params.costs import CostParams, load_cost_params
 from warmtegis.params.dwellings import DemandParams
 from warmtegis.params.street import RoutingParams
 
-__all__ = ["Network", "connect_buildings", "route_network"]
+__all__ = ["Network", "connect_buildings", "network_layers", "route_network"]
 
 
 def _attach(

@@ -36,8 +36,7 @@ def geopackage_tables(
     it was made; ``warnings`` (one row per warning of the run, column ``message``);
     ``layer_styles`` (a QGIS QML style per styled layer in `layers`). With a
     :class:`~warmtegis.economics.business.BusinessCase` (`business`) also ``cash_flows`` (one row
-    per
-    year: every category, the costs per asset class as ``cost_<class>_eur``, net and
+    per year: every category, the costs per asset class as ``cost_<class>_eur``, net and
     discounted) and ``cash_flow_lines`` (every line once with its category, asset class,
     source, nominal sum and NPV contribution).
     """
