@@ -104,9 +104,7 @@ def _component(module: str, layers: tuple[tuple[str, ...], ...]) -> str:
 def cycles(root: Path) -> list[list[str]]:
     """Every import cycle between modules (each as a list of module names)."""
     graph = nx.DiGraph()
-    graph.add_edges_from(
-        (i.importer, i.module) for i in _imports(root) if i.importer != i.module
-    )
+    graph.add_edges_from((i.importer, i.module) for i in _imports(root) if i.importer != i.module)
     return [sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1]
 
 

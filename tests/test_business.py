@@ -158,9 +158,7 @@ def test_central_heat_pump_lines_by_hand():
 
 
 def test_losses_as_a_share_are_the_study_variant():
-    params = load_cost_params(
-        {"variant": "study_losses", **_overrides_three_years()}
-    )
+    params = load_cost_params({"variant": "study_losses", **_overrides_three_years()})
     bc = business_case({}, {"grondgebonden": 1}, "MT", params=params)
     sold = bc.cash_flows["heat_sold_gj"].to_numpy()
     assert bc.cash_flows["heat_fed_gj"].to_numpy() == pytest.approx(sold / 0.85)

@@ -135,8 +135,10 @@ def classify_buildings(
 
     # 1. register attributes (BAG with verblijfsobjecten); in a register that counts them,
     #    a pand without a count has no verblijfsobject (greenhouse, shed)
+    #    (OSM's building:flats is no register: a building without it is not empty)
+    from_osm = text("source") == "osm"
     if np.isfinite(units).any():  # a unit count read as unknown (out of range) stays unknown
-        units = np.where(np.isfinite(units) | has_use, units, 0.0)
+        units = np.where(np.isfinite(units) | has_use | from_osm, units, 0.0)
     known = np.isfinite(units) & (has_use | (units == 0))
     residential = np.array([u is not None and "woonfunctie" in u for u in use], dtype=bool)
     u = np.where(np.isfinite(units), units, 0).astype(int)

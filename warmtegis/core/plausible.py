@@ -34,6 +34,7 @@ from warmtegis.core.errors import InputError
 from warmtegis.core.log import log
 
 __all__ = [
+    "OVERLAP_TOLERANCE_M",
     "RANGES",
     "Range",
     "check_coordinates",
@@ -266,10 +267,37 @@ def check_coordinates(
     return gdf[inside]
 
 
+#: How far apart (m) the extents of two layers of one study may lie before they are refused as
+#: different areas. Assumption: a street runs 5-30 m in front of its houses and a study's roads
+#: or trees may be cut some tens of metres wider than its buildings, while two
+#: Dutch towns or neighbourhoods lie a kilometre or more apart; 100 m separates the two cases.
+OVERLAP_TOLERANCE_M = 100.0
+
+
 def check_overlap(
-    buildings: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame | None]
+    buildings: gpd.GeoDataFrame,
+    layers: Mapping[str, gpd.GeoDataFrame | None],
+    *,
+    tolerance_m: float = OVERLAP_TOLERANCE_M,
 ) -> None:
-    """Refuse input layers whose extent does not overlap the buildings' extent."""
+    """Refuse input layers that lie away from the buildings: another area, not a neighbour.
+
+    A layer is refused when the gap between its extent and the buildings' extent is more than
+    `tolerance_m` (:data:`OVERLAP_TOLERANCE_M`): a street in front of its houses lies outside
+    their extent but a street's width away, layers from another town lie kilometres away.
+
+    Examples
+    --------
+    >>> from shapely.geometry import LineString, box
+    >>> houses = gpd.GeoDataFrame(geometry=[box(0, 0, 30, 9)], crs="EPSG:28992")
+    >>> street = gpd.GeoDataFrame(geometry=[LineString([(0, -6), (30, -6)])], crs="EPSG:28992")
+    >>> check_overlap(houses, {"roads": street})
+    >>> far = gpd.GeoDataFrame(geometry=[LineString([(0, -3000), (30, -3000)])], crs="EPSG:28992")
+    >>> check_overlap(houses, {"roads": far})
+    Traceback (most recent call last):
+    ...
+    warmtegis.core.errors.InputError: the roads (roads) lie 3.0 km from the buildings ...
+    """
     if buildings is None or not len(buildings):
         return
     b = buildings.total_bounds
@@ -278,14 +306,15 @@ def check_overlap(
         if frame is None or not len(frame):
             continue
         f = frame.total_bounds
-        if f[0] > b[2] or f[2] < b[0] or f[1] > b[3] or f[3] < b[1]:
-            gap = shapely.distance(shapely.box(*b), shapely.box(*f))
+        gap = float(shapely.distance(shapely.box(*b), shapely.box(*f)))
+        if gap > tolerance_m:
             where = frame.attrs.get("source_path", name)
+            apart = f"{gap / 1000:,.1f} km" if gap >= 1000 else f"{gap:,.0f} m"
             problems.append(
-                f"the {name} ({where}) do not overlap the buildings "
+                f"the {name} ({where}) lie {apart} from the buildings "
                 f"({buildings.attrs.get('source_path', 'buildings')}): {name} run {_fmt(f)}, "
-                f"buildings {_fmt(b)} (EPSG:28992), {gap / 1000:,.1f} km apart. Are they "
-                "from the same area?"
+                f"buildings {_fmt(b)} (EPSG:28992); layers of one study may lie at most "
+                f"{tolerance_m:,.0f} m apart. Are they from the same area?"
             )
     if problems:
         raise InputError(problems)

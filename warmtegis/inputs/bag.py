@@ -40,6 +40,17 @@ __all__ = [
 ]
 
 #: Status values of buildings that do not (or no longer) exist and are dropped on reading:
+#: OSM ``building`` values that carry a life-cycle state, as the BAG status they stand for
+#: (``demolished``, ``destroyed`` and ``ruins`` are dropped as not existing)
+_OSM_STATUS = {
+    "construction": "Bouw gestart",
+    "demolished": "demolished",
+    "destroyed": "destroyed",
+    "ruins": "ruins",
+    "disused": "Pand buiten gebruik",
+    "abandoned": "Pand buiten gebruik",
+}
+
 #: BAG ``status`` values and the BGT ``bgt-status`` value ``historie``.
 BAG_DROP_STATUS: tuple[str, ...] = (
     "Niet gerealiseerd pand",
@@ -135,8 +146,11 @@ def read_buildings(
             else pd.Series(pd.NA, index=gdf.index)
         )
         out["year_built"] = to_int(year)
-        out["status"] = gdf["building"].astype("string")
-        out["use"] = gdf["building"].astype("string")
+        # OSM has no register status: only its lifecycle values say a building is not in
+        # use; the building tag itself (house, apartments, school) is read by the classifier
+        tag = gdf["building"].astype("string").str.lower()
+        out["status"] = tag.map(_OSM_STATUS).astype("string")
+        out["use"] = pd.Series(pd.NA, index=gdf.index, dtype="string")
         flats = gdf["building:flats"] if "building:flats" in cols else pd.NA
         out["n_units"] = to_int(pd.Series(flats, index=gdf.index))
     else:

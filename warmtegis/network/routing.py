@@ -390,6 +390,14 @@ def route_network(
             f"{float(dist.min()):,.0f} m away); do the roads cover the buildings' area? "
             "Else raise [parameters.routing] service_max_m"
         )
+    if len(conn) < len(todo):
+        log(
+            f"routing: {len(todo) - len(conn)} of {len(todo)} buildings to connect lie more "
+            f"than service_max_m = {p.service_max_m:g} m from a usable street and are left "
+            "unconnected (not_connected in the summary); do the roads cover the "
+            "buildings' area?",
+            logging.WARNING,
+        )
     peak = todo["peak_kw"].to_numpy(float)
     dw = units.astype(float)
     node_dw = pd.Series(dw[conn.index]).groupby(conn["node"].to_numpy()).sum().to_dict()
