@@ -21,6 +21,7 @@ from warmtegis import (
     read_trees,
     write_geopackage,
 )
+from warmtegis.buildings.classify import classify_buildings
 from warmtegis.datasets import available
 
 RD = "EPSG:28992"
@@ -110,7 +111,12 @@ def test_osm_buildings(data, abroad):
     b = read_buildings(data("osm/kouvola.osm.bz2"))
     assert len(b) > 2000
     assert b.crs.equals(RD)
-    assert (b["status"] == "terrace").sum() == 10
+    assert (b["building"] == "terrace").sum() == 10
+    # the building tag is a use, not a register status (read as one, no building was in use)
+    assert b["status"].isna().all() and not b["building"].isin(["construction"]).any()
+    cls = classify_buildings(b)
+    assert (cls.loc[b["building"] == "terrace", "category"] == "ground_bound").all()
+    assert not (cls["category"] == "not_in_use").any()
     assert b["building_id"].str.match(r"(way|relation)/\d+").all()
 
 

@@ -7,9 +7,13 @@ PDOK's verblijfsobject shapefile recognised, a SUFRIB folder with a fragment kep
 
 from __future__ import annotations
 
+import io
+import re
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
@@ -21,6 +25,7 @@ from warmtegis.cli import main
 from warmtegis.core.plausible import check_overlap
 from warmtegis.datasets import get_path
 from warmtegis.inputs.bag import read_buildings
+from warmtegis.inputs.lvbag import current_versions
 
 DATA = Path(__file__).parent / "data"
 
@@ -115,3 +120,73 @@ def test_real_wegvak_with_the_panden_along_it(tmp_path):
     assert res.exit_code == 0, res.output
     summary = gpd.read_file(tmp_path / "o.gpkg", layer="summary").set_index("key")["value"]
     assert summary["buildings"] == 4
+
+
+# ---- LVBAG deliveries in several parts, as PDOK and Kadaster ship a municipality
+
+
+def _split_part(xml: str, cut: int) -> list[str]:
+    """Split one LVBAG XML part into two at the `cut`-th object (a delivery's -000001, -000002)."""
+    start, end = xml.index("<sl:stand>"), xml.rindex("</sl:stand>") + len("</sl:stand>")
+    stands = re.findall(r"<sl:stand>.*?</sl:stand>", xml, flags=re.S)
+    return [xml[:start] + "\n".join(s) + xml[end:] for s in (stands[:cut], stands[cut:])]
+
+
+@pytest.fixture(scope="module")
+def lvbag_multipart(tmp_path_factory):
+    """The bundled LVBAG sample re-packed as a two-part delivery: zip of zips, folders, zip."""
+    root = tmp_path_factory.mktemp("lvbag")
+    src = zipfile.ZipFile(get_path("lvbag/BAGNLDL-15092020-small.zip"))
+    inner = {n: src.read(n) for n in src.namelist() if n.endswith(".zip")}
+    pnd_zip = zipfile.ZipFile(io.BytesIO(inner["9999PND15092020.zip"]))
+    (xml_name,) = pnd_zip.namelist()
+    # the six pand records (four versions of one pand, two of the other) cut 3 + 3, so the
+    # current version of the first pand is in the second part
+    parts = _split_part(pnd_zip.read(xml_name).decode(), 3)
+    names = [f"0221PND15092020-00000{k}.xml" for k in (1, 2)]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, text in zip(names, parts, strict=True):
+            z.writestr(name, text)
+    inner["9999PND15092020.zip"] = buf.getvalue()
+    with zipfile.ZipFile(root / "BAGGEM0221L-15092020.zip", "w") as z:  # zip of zips
+        for name, data in inner.items():
+            z.writestr(name, data)
+    (root / "unpacked").mkdir()  # the delivery unpacked once: a folder of per-type zips
+    for name, data in inner.items():
+        (root / "unpacked" / name).write_bytes(data)
+    (root / "xml").mkdir()  # the pand zip unpacked too: a folder of XML parts
+    for name, text in zip(names, parts, strict=True):
+        (root / "xml" / name).write_text(text)
+    with zipfile.ZipFile(root / "pand.zip", "w") as z:  # one zip of the XML parts
+        for name, text in zip(names, parts, strict=True):
+            z.writestr(name, text)
+    return root
+
+
+@pytest.mark.parametrize(
+    "form", ["BAGGEM0221L-15092020.zip", "unpacked", "xml", "pand.zip", "vsizip"]
+)
+def test_lvbag_delivery_in_parts(lvbag_multipart, form):
+    """Every part is read and only the current version of each pand kept (read as empty before)."""
+    path = str(lvbag_multipart / form)
+    if form == "vsizip":  # GDAL's own notation: /vsizip//tmp/... (pathlib folds the "//")
+        path = f"/vsizip/{lvbag_multipart / 'BAGGEM0221L-15092020.zip'}/9999PND15092020.zip"
+        assert path.startswith("/vsizip//")
+    b = read_buildings(path)
+    # by hand from the XML: pand ...312938 in its 4th version (built 1585), ...311191 in its
+    # 2nd (built 1992); the earlier versions carry eindGeldigheid or a later successor
+    assert dict(zip(b["building_id"], b["year_built"], strict=True)) == {
+        "0221100000312938": 1585,
+        "0221100000311191": 1992,
+    }
+
+
+def test_lvbag_current_version_of_parts_from_two_deliveries():
+    """Two versions of one object without an end date: the later voorkomen counts."""
+    f = pd.DataFrame(
+        {"identificatie": ["p1", "p2", "p1"], "voorkomenIdentificatie": ["1", "1", "2"],
+         "status": ["Bouw gestart", "Pand in gebruik", "Pand in gebruik"]}
+    )  # fmt: skip
+    kept = current_versions(f, "identificatie", "test")
+    assert kept.sort_values("identificatie")["status"].tolist() == ["Pand in gebruik"] * 2

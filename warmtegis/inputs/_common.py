@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from warmtegis.core.validate import Problems, check_columns, check_geometry, fin
 __all__ = [
     "choose_layer",
     "finish_layer",
+    "gdal_path",
     "id_column",
     "is_vsi",
     "list_layers",
@@ -63,7 +65,7 @@ def list_layers(path: PathLike) -> list[str]:
     >>> list_layers(get_path("otterlo/bgt_terrein.gpkg"))
     ['begroeidterreindeel', 'onbegroeidterreindeel']
     """
-    path = Path(path)
+    path = gdal_path(path)
     if not is_vsi(path) and not path.exists():
         raise InputError(f"file not found: {path}; check the path and the file name")
     try:
@@ -95,6 +97,39 @@ def choose_layer(path: Path, layer: str | None, preferred: Sequence[str], what: 
 
 def is_vsi(path: PathLike) -> bool:
     return str(path).startswith("/vsi")
+
+
+_VSI_ARCHIVE = re.compile(
+    r"^(/vsi(?:zip|tar|gzip)/)(?!\{)(/?)(.+?\.(?:zip|tar\.gz|tgz|tar|gz))(/.*)?$", re.IGNORECASE
+)
+
+
+def gdal_path(path: PathLike) -> Path:
+    """`path` in a form that survives :class:`pathlib.Path` and that GDAL opens.
+
+    GDAL writes an archive's absolute path after ``/vsizip/`` with a double slash
+    (``/vsizip//data/bag.zip/pand.xml``); pathlib folds that to one, which GDAL reads as a
+    relative path. The archive is put in braces instead (``/vsizip/{/data/bag.zip}/pand.xml``),
+    also when the slash was already folded away, and a missing archive is an error here.
+
+    Examples
+    --------
+    >>> from warmtegis.datasets import get_path
+    >>> z = get_path("lvbag/BAGNLDL-15092020-small.zip")
+    >>> str(gdal_path(f"/vsizip/{z}/9999PND15092020.zip")) == f"/vsizip/{{{z}}}/9999PND15092020.zip"
+    True
+    """
+    text = str(path)
+    m = _VSI_ARCHIVE.match(text)
+    if m is None:
+        return Path(text)
+    prefix, slash, archive, rest = m.group(1), m.group(2), m.group(3), m.group(4) or ""
+    file = Path("/" + archive) if slash else Path(archive)
+    if not slash and not file.exists() and Path("/" + archive).exists():
+        file = Path("/" + archive)  # the double slash folded by pathlib
+    if not file.exists():
+        raise InputError(f"file not found: {file} (in the GDAL path {text}); check the path")
+    return Path(f"{prefix}{{{file.resolve()}}}{rest}")
 
 
 def _single_parts(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -202,7 +237,7 @@ def read_layer(
     >>> water.crs.to_epsg(), len(water) > 0
     (28992, True)
     """
-    path = Path(path)
+    path = gdal_path(path)
     name = choose_layer(path, layer, preferred_layers, what)
     location = where(path, name)
     try:

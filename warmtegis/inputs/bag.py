@@ -21,13 +21,13 @@ from warmtegis.inputs._common import (
     POLYGONS,
     choose_layer,
     id_column,
-    is_vsi,
     read_layer,
     rename_columns,
     to_float,
     to_int,
     to_str_ids,
 )
+from warmtegis.inputs.lvbag import current_versions, read_parts
 from warmtegis.inputs.osm import is_osm, read_osm_buildings
 
 __all__ = [
@@ -124,16 +124,21 @@ def read_buildings(
         gdf = read_osm_buildings(path)
         location = str(path)
     else:
-        path, layer = _lvbag_source(path, layer, "PND")
-        gdf = read_layer(
+        gdf = read_parts(
             path,
-            layer,
-            geometry_types=POLYGONS,
-            preferred_layers=("pand", "Pand", "buildings", "building"),
-            what="buildings",
-            columns=columns,
+            "PND",
+            lambda part: read_layer(
+                part,
+                layer,
+                geometry_types=POLYGONS,
+                preferred_layers=("pand", "Pand", "buildings", "building"),
+                what="buildings",
+                columns=columns,
+            ),
+            "buildings",
         )
         location = where(path, gdf.attrs.get("source_layer"))
+        gdf = current_versions(gdf, "identificatie", location)
         gdf = _pdok_names(gdf, location)
     out = gdf.copy()
     cols = set(gdf.columns)
@@ -293,36 +298,6 @@ def _pdok_names(gdf: gpd.GeoDataFrame, location: str) -> gpd.GeoDataFrame:
     return gdf.rename(columns=rename)
 
 
-# --------------------------------------------------------------------------- BAG delivery
-#: LVBAG object-type codes in the names of a delivery's per-type zips (9999PND15092020.zip).
-_LVBAG_CODES = {"Pand": "PND", "Verblijfsobject": "VBO"}
-
-
-def _lvbag_source(path: Path, layer: str | None, code: str) -> tuple[Path, str | None]:
-    """Where GDAL reads a zip from: a delivery of zips per object type, or one zip.
-
-    A Kadaster LVBAG delivery is a zip of zips (``9999PND15092020.zip``, ...), each
-    holding BAG 2.0 XML; GDAL's LVBAG driver reads them through nested ``/vsizip/`` paths. A
-    directory of unzipped XML and a single XML file are read by that driver directly.
-    """
-    if is_vsi(path) or path.suffix.lower() != ".zip" or not path.is_file():
-        return path, layer
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = zf.namelist()
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(f"cannot open {path} as a zip archive: {exc}") from exc
-    inner = [n for n in names if n.lower().endswith(".zip") and code in Path(n).name.upper()[:8]]
-    if inner:
-        log(f"{path}: reading the LVBAG delivery's {inner[0]}")
-        return Path(f"/vsizip/{{/vsizip/{{{path.resolve()}}}/{inner[0]}}}"), layer
-    if not [n for n in names if not n.endswith("/")]:
-        raise InputError(f"{path} is an empty zip archive")
-    return Path(f"/vsizip/{{{path.resolve()}}}"), layer
-
-
 _VBO_GONE = (
     "Niet gerealiseerd verblijfsobject",
     "Verblijfsobject ingetrokken",
@@ -386,16 +361,21 @@ def read_verblijfsobjecten(
         and ended (``eindGeldigheid`` set) units are dropped with a count.
     """
     path = Path(path)
-    path, layer = _lvbag_source(path, layer, "VBO")
-    gdf = read_layer(
+    gdf = read_parts(
         path,
-        layer,
-        geometry_types=("Point", "MultiPoint", "Polygon", "MultiPolygon"),
-        preferred_layers=("verblijfsobject", "Verblijfsobject"),
-        what="verblijfsobjecten",
-        columns=columns,
+        "VBO",
+        lambda part: read_layer(
+            part,
+            layer,
+            geometry_types=("Point", "MultiPoint", "Polygon", "MultiPolygon"),
+            preferred_layers=("verblijfsobject", "Verblijfsobject"),
+            what="verblijfsobjecten",
+            columns=columns,
+        ),
+        "verblijfsobjecten",
     )
     location = where(path, gdf.attrs.get("source_layer"))
+    gdf = current_versions(gdf, "identificatie", location)
     col, lower = _column_lookup(
         gdf, location, {"identificatie": "the unit id", "pandref": "the pand it lies in"}
     )
@@ -520,17 +500,22 @@ def read_addresses(
     """
     import pyogrio
 
+    def read_part(part: Path) -> pd.DataFrame:
+        name = choose_layer(
+            part, layer, ("nummeraanduiding", "Nummeraanduiding"), "addresses (nummeraanduiding)"
+        )
+        try:
+            df = pyogrio.read_dataframe(str(part), layer=name, read_geometry=False)
+        except Exception as exc:
+            raise InputError(f"cannot read {where(part, name)} ({exc})") from exc
+        df.attrs["source_layer"] = name
+        return df
+
     path = Path(path)
-    path, layer = _lvbag_source(path, layer, "NUM")
-    name = choose_layer(
-        path, layer, ("nummeraanduiding", "Nummeraanduiding"), "addresses (nummeraanduiding)"
-    )
-    location = where(path, name)
-    try:
-        df = pyogrio.read_dataframe(str(path), layer=name, read_geometry=False)
-    except Exception as exc:
-        raise InputError(f"cannot read {location} ({exc})") from exc
+    df = read_parts(path, "NUM", read_part, "addresses")
+    location = where(path, df.attrs.get("source_layer"))
     df = rename_columns(df, columns, location)
+    df = current_versions(df, "identificatie", location)
     col, _ = _column_lookup(
         df, location, dict.fromkeys(("identificatie", "postcode", "huisnummer"), ""), hint=True
     )

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from warmtegis import settings
-from warmtegis.core.errors import ConfigError
+from warmtegis.core.errors import ConfigError, InputError
 from warmtegis.core.plausible import nl_bounds
+from warmtegis.inputs._common import gdal_path
 from warmtegis.params.parameters import Parameters, read_parameters
 
 __all__ = ["INPUT_OPTIONS", "InputSpec", "Study", "read_study"]
@@ -168,7 +169,11 @@ def read_study(path: str | Path) -> Study:
         _unknown(value, allowed, where, problems)
         raw_path = str(value["path"])
         if raw_path.startswith("/vsi"):  # a GDAL virtual path (/vsizip/...): GDAL checks it
-            file = Path(raw_path)
+            try:
+                file = gdal_path(raw_path)
+            except InputError as exc:
+                problems.append(f"{where}: {exc}")
+                continue
         else:
             file = (path.parent / raw_path).resolve()
             if not file.exists():
