@@ -24,7 +24,7 @@ from warmtegis.buildings.classify import classify_buildings
 from warmtegis.cli import main
 from warmtegis.core.plausible import check_overlap
 from warmtegis.datasets import get_path
-from warmtegis.inputs.bag import read_buildings
+from warmtegis.inputs.bag import read_buildings, read_verblijfsobjecten
 from warmtegis.inputs.lvbag import current_versions
 
 DATA = Path(__file__).parent / "data"
@@ -190,3 +190,81 @@ def test_lvbag_current_version_of_parts_from_two_deliveries():
     )  # fmt: skip
     kept = current_versions(f, "identificatie", "test")
     assert kept.sort_values("identificatie")["status"].tolist() == ["Pand in gebruik"] * 2
+
+
+# ---- PDOK's verblijfsobject shapefile; mixed-use panden count their dwellings only
+
+MIXED = ["1916100000086144", "1916100000086161"]  # Voorburg: flats above other units
+
+
+@pytest.fixture(scope="module")
+def pdok_vbo_shapefile(tmp_path_factory):
+    """The Voorburg units of two mixed-use panden as PDOK's shapefile export names them."""
+    v = gpd.read_file(get_path("voorburg/bag_buurten.gpkg"), layer="verblijfsobject")
+    pand = v["pandref"].str.extract(r"(\d{16})")[0]
+    v = v[pand.isin(MIXED)]
+    pdok = gpd.GeoDataFrame(
+        {
+            "identifica": v["identificatie"].str[-16:],
+            "pandidenti": v["pandref"].str.extract(r"(\d{16})")[0],
+            "gebruiksdo": v["gebruiksdoel"].str.strip("{}"),
+            "oppervlakt": v["oppervlakte"],
+            "status": v["status"],
+        },
+        geometry=v.geometry,
+        crs=v.crs,
+    )
+    path = tmp_path_factory.mktemp("pdok") / "verblijfsobject.shp"
+    pdok.to_file(path)
+    # by hand: each pand's units, and those whose use includes woonfunctie
+    units = pdok.groupby("pandidenti").size().to_dict()
+    dwellings = pdok[pdok["gebruiksdo"].str.contains("woonfunctie")].groupby("pandidenti").size()
+    return path, units, dwellings.to_dict()
+
+
+def test_pdok_verblijfsobject_shapefile_is_recognised(pdok_vbo_shapefile):
+    path, units, dwellings = pdok_vbo_shapefile
+    assert units == {MIXED[0]: 24, MIXED[1]: 12} and dwellings == {MIXED[0]: 20, MIXED[1]: 8}
+    vbo = read_verblijfsobjecten(path)
+    assert vbo.groupby("pand_id").size().to_dict() == units
+    panden = read_buildings(get_path("voorburg/bag_buurten.gpkg"), layer="pand")
+    b = read_buildings(
+        get_path("voorburg/bag_buurten.gpkg"), layer="pand", verblijfsobjecten=vbo
+    ).set_index("building_id")
+    assert len(b) == len(panden)
+    cls = classify_buildings(b.loc[MIXED])
+    # 24 and 12 units, of which 20 and 8 with a woonfunctie (the others: storage)
+    assert cls["dwellings"].to_dict() == dwellings
+    assert (cls["category"] == "apartments").all()
+
+
+def test_unrecognised_verblijfsobject_columns_say_how_to_map_them(pdok_vbo_shapefile, tmp_path):
+    path, _, _ = pdok_vbo_shapefile
+    g = gpd.read_file(path).rename(columns={"pandidenti": "pand_nr"})
+    g.to_file(tmp_path / "vbo.shp")
+    with pytest.raises(InputError, match=r"no column 'pandref'.*columns = \{ pandref = "):
+        read_verblijfsobjecten(tmp_path / "vbo.shp")
+    assert len(read_verblijfsobjecten(tmp_path / "vbo.shp", columns={"pandref": "pand_nr"})) == 36
+
+
+def test_prepare_maps_verblijfsobject_columns(pdok_vbo_shapefile, tmp_path):
+    path, _, dwellings = pdok_vbo_shapefile
+    g = gpd.read_file(path).rename(columns={"pandidenti": "pand_nr"})
+    g.to_file(tmp_path / "vbo.shp")
+    args = [
+        "-q",
+        "prepare",
+        str(get_path("voorburg/bag_buurten.gpkg")),
+        "--layer",
+        "pand",
+        "--verblijfsobjecten",
+        str(tmp_path / "vbo.shp"),
+        "--out",
+        str(tmp_path / "p"),
+    ]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 2 and "columns" in res.output
+    res = CliRunner().invoke(main, [*args, "--vbo-columns", "pandref=pand_nr"])
+    assert res.exit_code == 0, res.output
+    prepared = gpd.read_parquet(tmp_path / "p").set_index("building_id")
+    assert prepared.loc[MIXED, "n_dwelling_units"].to_dict() == dwellings

@@ -291,6 +291,19 @@ def _read_parameters(path: Path) -> Parameters:
     return read_parameters(raw.get("parameters"), location=str(path))
 
 
+def _column_options(pairs: tuple[str, ...], option: str) -> dict[str, str] | None:
+    """Turn ``NAME=COLUMN`` options into a reader's `columns` mapping."""
+    out = {}
+    for pair in pairs:
+        name, sep, column = pair.partition("=")
+        if not sep or not name.strip() or not column.strip():
+            raise click.BadParameter(
+                f"{pair!r}: give NAME=COLUMN, e.g. identificatie=pand_id", param_hint=option
+            )
+        out[name.strip()] = column.strip()
+    return out or None
+
+
 @main.command()
 @click.argument("buildings", type=click.Path(path_type=Path))
 @click.option("--layer", default=None, help="Layer of BUILDINGS (when it holds several).")
@@ -301,6 +314,21 @@ def _read_parameters(path: Path) -> Parameters:
     help="BAG verblijfsobjecten: each pand's units, uses and floor area are attached.",
 )
 @click.option("--vbo-layer", default=None, help="Layer of --verblijfsobjecten.")
+@click.option(
+    "--columns",
+    "columns",
+    multiple=True,
+    metavar="NAME=COLUMN",
+    help="A column of BUILDINGS under another name, e.g. --columns identificatie=pand_id "
+    "(repeat for more; as columns = {...} in a study file).",
+)
+@click.option(
+    "--vbo-columns",
+    "vbo_columns",
+    multiple=True,
+    metavar="NAME=COLUMN",
+    help="The same for --verblijfsobjecten, e.g. --vbo-columns pandref=pand_nr.",
+)
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
 @click.option(
     "--partition-size", default=100_000, show_default=True, help="Panden per partition file."
@@ -310,6 +338,8 @@ def prepare(
     layer: str | None,
     verblijfsobjecten: Path | None,
     vbo_layer: str | None,
+    columns: tuple[str, ...],
+    vbo_columns: tuple[str, ...],
     out: Path,
     partition_size: int,
 ) -> None:
@@ -325,6 +355,8 @@ def prepare(
         layer=layer,
         verblijfsobjecten=verblijfsobjecten,
         vbo_layer=vbo_layer,
+        columns=_column_options(columns, "--columns"),
+        vbo_columns=_column_options(vbo_columns, "--vbo-columns"),
         partition_size=partition_size,
     )
     click.echo(f"prepared {ds.count:,} panden in {len(ds.files)} partition(s): {out}")

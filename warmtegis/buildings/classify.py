@@ -142,6 +142,13 @@ def classify_buildings(
     known = np.isfinite(units) & (has_use | (units == 0))
     residential = np.array([u is not None and "woonfunctie" in u for u in use], dtype=bool)
     u = np.where(np.isfinite(units), units, 0).astype(int)
+    #    with the verblijfsobjecten, only units whose use includes woonfunctie are dwellings
+    #    (a pand of 21 flats above a shop and an office holds 21 dwellings, not 23)
+    if "n_dwelling_units" in buildings:
+        split = pd.to_numeric(buildings["n_dwelling_units"], errors="coerce").to_numpy(float)
+        has_split = np.isfinite(split)
+        residential = np.where(has_split, split >= 1, residential)
+        u = np.where(has_split & residential, np.nan_to_num(split), u).astype(int)
     category[known & residential & (u == 1)] = "ground_bound"
     category[known & residential & (u >= 2)] = "apartments"
     category[known & ~residential & (u >= 1)] = "non_residential"

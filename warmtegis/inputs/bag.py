@@ -33,6 +33,7 @@ from warmtegis.inputs.osm import is_osm, read_osm_buildings
 __all__ = [
     "BAG_DROP_STATUS",
     "PDOK_SHORT_NAMES",
+    "PDOK_VBO_NAMES",
     "attach_verblijfsobjecten",
     "read_addresses",
     "read_buildings",
@@ -279,12 +280,24 @@ PDOK_SHORT_NAMES: Mapping[str, str] = {
     "oorspronkelijkbouwjaar": "oorspronkelijkBouwjaar",
 }
 
+#: The same for PDOK's verblijfsobject layer (WFS names and their shapefile truncations):
+#: ``pandidentificatie`` is the pand the unit lies in (the LVBAG's ``pandref``).
+PDOK_VBO_NAMES: Mapping[str, str] = {
+    "identifica": "identificatie",
+    "pandidentificatie": "pandref",
+    "pandidenti": "pandref",
+    "gebruiksdo": "gebruiksdoel",
+    "oppervlakt": "oppervlakte",
+}
 
-def _pdok_names(gdf: gpd.GeoDataFrame, location: str) -> gpd.GeoDataFrame:
+
+def _pdok_names(
+    gdf: gpd.GeoDataFrame, location: str, names: Mapping[str, str] = PDOK_SHORT_NAMES
+) -> gpd.GeoDataFrame:
     """Rename PDOK's truncated shapefile names to the BAG names, with a warning."""
     rename = {
         short: full
-        for short, full in PDOK_SHORT_NAMES.items()
+        for short, full in names.items()
         if short in gdf.columns and full not in gdf.columns
     }
     if not rename:
@@ -293,7 +306,7 @@ def _pdok_names(gdf: gpd.GeoDataFrame, location: str) -> gpd.GeoDataFrame:
         f"{location}: read the truncated column names of a shapefile export as BAG names: "
         + ", ".join(f"{a!r} as {b!r}" for a, b in rename.items())
         + " (give columns = {...} if that guess is wrong)",
-        logging.WARNING if any(k != "oorspronkelijkbouwjaar" for k in rename) else logging.INFO,
+        logging.WARNING if any(len(k) == 10 for k in rename) else logging.INFO,
     )
     return gdf.rename(columns=rename)
 
@@ -375,9 +388,13 @@ def read_verblijfsobjecten(
         "verblijfsobjecten",
     )
     location = where(path, gdf.attrs.get("source_layer"))
+    gdf = _pdok_names(gdf, location, PDOK_VBO_NAMES)
     gdf = current_versions(gdf, "identificatie", location)
     col, lower = _column_lookup(
-        gdf, location, {"identificatie": "the unit id", "pandref": "the pand it lies in"}
+        gdf,
+        location,
+        {"identificatie": "the unit id", "pandref": "the pand it lies in"},
+        hint=True,
     )
 
     keep = ~col("status").astype("string").isin(_VBO_GONE).fillna(False).astype(bool)
@@ -435,7 +452,8 @@ def attach_verblijfsobjecten(
 ) -> gpd.GeoDataFrame:
     """Count each pand's units, uses and floor area from its verblijfsobjecten.
 
-    Sets ``n_units`` (units per pand; 0 for a pand without one: a shed, a garage), ``use``
+    Sets ``n_units`` (units per pand; 0 for a pand without one: a shed, a garage),
+    ``n_dwelling_units`` (those whose use includes woonfunctie: the dwellings), ``use``
     (the units' uses, joined with ``,``) and ``floor_area_min_m2``/``floor_area_max_m2``,
     as the BAG's own pand view does. Units whose pand is not among the buildings are
     counted in a warning (the two layers may be cut differently).
@@ -462,6 +480,9 @@ def attach_verblijfsobjecten(
     )
     out = buildings.copy()
     out["n_units"] = ids.map(n).fillna(0).astype("Int64").to_numpy()
+    dwelling = v["use"].astype("string").str.contains("woonfunctie", regex=False).fillna(False)
+    n_dwelling = dwelling.groupby(v["pand_id"]).sum()
+    out["n_dwelling_units"] = ids.map(n_dwelling).fillna(0).astype("Int64").to_numpy()
     out["use"] = ids.map(uses).astype("string").to_numpy()
     out["floor_area_min_m2"] = ids.map(grouped["floor_area_m2"].min()).astype(float).to_numpy()
     out["floor_area_max_m2"] = ids.map(grouped["floor_area_m2"].max()).astype(float).to_numpy()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,8 @@ _META = "_warmtegis.json"
 _FORMAT = "warmtegis-prepared-buildings"
 #: Columns kept: the readers' normalised schema (docs/inputs.md), and a given demand.
 _KEEP = (
-    "building_id", "year_built", "status", "use", "n_units", "floor_area_min_m2",
+    "building_id", "year_built", "status", "use", "n_units", "n_dwelling_units",
+    "floor_area_min_m2",
     "floor_area_max_m2", "footprint_m2", "source", "heat_demand_gj",
 )  # fmt: skip
 
@@ -146,6 +148,8 @@ def prepare_buildings(
     layer: str | None = None,
     verblijfsobjecten: str | Path | None = None,
     vbo_layer: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    vbo_columns: Mapping[str, str] | None = None,
     partition_size: int = 100_000,
     row_group_size: int = 5_000,
 ) -> PreparedBuildings:
@@ -162,6 +166,9 @@ def prepare_buildings(
         As :func:`~warmtegis.read_buildings` (the verblijfsobjecten give each pand its units,
         uses and floor area; they are attached before writing, so the partitions hold the
         counts, not the units).
+    columns, vbo_columns
+        The names warmtegis looks for -> the file's own column names, for the buildings and
+        the verblijfsobjecten (as ``columns = {...}`` in a study file).
     partition_size
         Panden per partition file.
     row_group_size
@@ -177,11 +184,13 @@ def prepare_buildings(
     if not isinstance(buildings, gpd.GeoDataFrame):
         source = str(buildings)
         vbo = (
-            read_verblijfsobjecten(verblijfsobjecten, layer=vbo_layer)
+            read_verblijfsobjecten(verblijfsobjecten, layer=vbo_layer, columns=vbo_columns)
             if verblijfsobjecten is not None
             else None
         )
-        buildings = read_buildings(buildings, layer=layer, verblijfsobjecten=vbo)
+        buildings = read_buildings(
+            buildings, layer=layer, verblijfsobjecten=vbo, columns=columns
+        )
     if not len(buildings):
         raise InputError("prepare: the buildings layer holds no panden")
     frame = buildings[[c for c in _KEEP if c in buildings] + [buildings.geometry.name]]
