@@ -249,6 +249,26 @@ def test_sufrib_folder_dedupes_reinspections(tmp_path):
     assert both.length.sum() == pytest.approx(once.length.sum())
 
 
+def test_sufrib_folder_with_a_fragment(tmp_path, caplog):
+    """A folder as shipped with a headerless fragment: the fragment is skipped and named."""
+    for f in SUFRIB.iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    text = (SUFRIB / "4F1 asfalt werk.rib").read_bytes().decode("latin-1")
+    lines = text.splitlines(keepends=True)
+    # the tail of a cut-off copy: starts inside a record (spaces), repeats the file's pipes
+    fragment = lines[5][40:] + "".join(lines[6:120])
+    assert fragment.startswith(" ") and fragment.count("*RIOO") > 5
+    (tmp_path / "4F1 deel.RIB").write_bytes(fragment.encode("latin-1"))
+    with caplog.at_level(logging.WARNING, logger="warmtegis"):
+        sewers = wg.read_sewers(tmp_path)
+    good = sorted(SUFRIB.iterdir())
+    assert len(sewers) == len(_independent_rib(good))  # all the good files' pipes
+    warned = [r.getMessage() for r in caplog.records if "4F1 deel.RIB" in r.getMessage()]
+    assert len(warned) == 1 and "not a SUFRIB file" in warned[0] and "skipped" in warned[0]
+    with pytest.raises(wg.InputError, match="not a SUFRIB file"):  # alone, it is an error
+        read_sufrib(tmp_path / "4F1 deel.RIB")
+
+
 def test_decimal_commas_read(data, tmp_path):
     raw = gpd.read_file(data("amsterdam/bomen_sarphati.gpkg")).head(5)
     raw["hoogte"] = ["5,5", "12,25", "1.234,5", "n.v.t.", "7"]

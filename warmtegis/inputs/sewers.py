@@ -47,7 +47,8 @@ def read_sufrib(paths: PathLike | Sequence[PathLike]) -> gpd.GeoDataFrame:
     Each ``*RIOO`` record is one pipe from its start to its end node; a node's coordinate
     comes from its ``*PUT`` record when there is one, else from the pipe record. Pipes seen
     in several files (re-inspections) are kept once (the unordered node pair). Pipes without
-    two coordinates are skipped and counted.
+    two coordinates are skipped and counted. Of several files, one that is no SUFRIB file
+    (no ``*ALGE`` header: a fragment, an empty file) is skipped with a warning naming it.
 
     Parameters
     ----------
@@ -65,6 +66,7 @@ def read_sufrib(paths: PathLike | Sequence[PathLike]) -> gpd.GeoDataFrame:
     rows: list[dict[str, Any]] = []
     puts: dict[str, tuple[float, float]] = {}
     skipped = 0
+    skipped_files: list[str] = []
     for file in files:
         try:
             text = file.read_bytes().decode("latin-1")
@@ -72,12 +74,19 @@ def read_sufrib(paths: PathLike | Sequence[PathLike]) -> gpd.GeoDataFrame:
             raise InputError(f"cannot read {file}: {exc.strerror}") from exc
         lines = text.splitlines()
         if not lines or not lines[0].startswith("*ALGE"):
-            raise InputError(
+            problem = (
                 f"{file} is not a SUFRIB file: it must start with an *ALGE record "
                 f"(found {lines[0][:20]!r} )"
                 if lines
                 else f"{file} is empty"
             )
+            if len(files) == 1:
+                raise InputError(problem)
+            # a folder as shipped may hold a fragment (a cut-off copy of another file's
+            # records): the other files still give their pipes
+            log(f"{problem}; skipped, the other files are read", logging.WARNING)
+            skipped_files.append(file.name)
+            continue
         for line in lines:  # node coordinates are applied once every file is read
             if line.startswith("*PUT"):
                 xy = _rib_xy(line[36:55])
@@ -102,6 +111,7 @@ def read_sufrib(paths: PathLike | Sequence[PathLike]) -> gpd.GeoDataFrame:
             )
     if not rows:
         raise InputError(f"{', '.join(map(str, files))}: no *RIOO (pipe) records")
+    files = [f for f in files if f.name not in skipped_files]
     frame = pd.DataFrame(rows)
     for end in ("from", "to"):
         frame[f"xy_{end}"] = [
