@@ -8,6 +8,7 @@ PDOK's verblijfsobject shapefile recognised, a SUFRIB folder with a fragment kep
 from __future__ import annotations
 
 import io
+import logging
 import re
 import zipfile
 from pathlib import Path
@@ -268,3 +269,22 @@ def test_prepare_maps_verblijfsobject_columns(pdok_vbo_shapefile, tmp_path):
     assert res.exit_code == 0, res.output
     prepared = gpd.read_parquet(tmp_path / "p").set_index("building_id")
     assert prepared.loc[MIXED, "n_dwelling_units"].to_dict() == dwellings
+
+
+def test_text_in_numeric_bag_columns_is_parsed_and_counted(tmp_path, caplog):
+    """``'112,5'`` is 112.5; ``'onbekend'`` is unknown, counted and named (was silent NaN)."""
+    raw = gpd.read_file(get_path("wageningen/bag_pand.gpkg"))
+    text = raw.copy()
+    unknown = raw.index % 3 == 0
+    text["bouwjaar"] = raw["bouwjaar"].astype(str).where(~unknown, "onbekend")
+    text["oppervlakte_min"] = raw["oppervlakte_min"].map(lambda v: f"{v:.1f}".replace(".", ","))
+    text.to_file(tmp_path / "pand.gpkg", layer="pand")
+    with caplog.at_level(logging.WARNING, logger="warmtegis"):
+        b = read_buildings(tmp_path / "pand.gpkg")
+    assert b["year_built"].isna().sum() == unknown.sum() == 334
+    assert b["floor_area_min_m2"].tolist() == pytest.approx(raw["oppervlakte_min"].tolist())
+    msgs = [r.getMessage() for r in caplog.records]
+    assert any(
+        "334 of 1000 values in column 'bouwjaar' are not numbers (e.g. 'onbekend')" in m
+        for m in msgs
+    ), msgs

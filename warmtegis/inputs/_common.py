@@ -320,6 +320,28 @@ def to_int(values: pd.Series) -> pd.Series:
     return parse_decimal(values).round().astype("Int64")
 
 
-def to_float(values: pd.Series) -> pd.Series:
-    """Numbers from a column; Dutch decimal commas are read (``'112,5'`` -> 112.5)."""
-    return parse_decimal(values)
+def to_float(
+    values: pd.Series, location: str | None = None, column: str | None = None
+) -> pd.Series:
+    """Numbers from a column; Dutch decimal commas are read (``'112,5'`` -> 112.5).
+
+    With `location` and `column`, text that is not a number (``'onbekend'``, ``'n.v.t.'``)
+    is counted in a warning that names the column and a few of the values; it is unknown.
+
+    Examples
+    --------
+    >>> to_float(pd.Series(["112,5", "onbekend", "1930", None]), "pand.gpkg", "bouwjaar").tolist()
+    [112.5, nan, 1930.0, nan]
+    """
+    out = parse_decimal(values)
+    if location is not None and not pd.api.types.is_numeric_dtype(values):
+        text = values.astype("string").str.strip()
+        bad = out.isna() & text.notna() & (text != "") & (text.str.lower() != "nan")
+        if bad.any():
+            examples = ", ".join(repr(v) for v in text[bad].drop_duplicates().head(3))
+            log(
+                f"{location}: {int(bad.sum())} of {len(values)} values in column {column!r} "
+                f"are not numbers (e.g. {examples}); they are read as unknown",
+                logging.WARNING,
+            )
+    return out

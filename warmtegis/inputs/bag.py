@@ -200,7 +200,7 @@ def read_buildings(
             )
         year = gdf[year_col] if year_col else pd.Series(pd.NA, index=gdf.index)
         if year_col:
-            year = in_range(to_float(year), "year_built", location, year_col)
+            year = in_range(to_float(year, location, year_col), "year_built", location, year_col)
         out["year_built"] = to_int(year)
         status_col = (
             "status" if "status" in cols else ("bgt-status" if "bgt-status" in cols else None)
@@ -210,7 +210,7 @@ def read_buildings(
         out["n_units"] = (
             to_int(
                 in_range(
-                    to_float(gdf["aantal_verblijfsobjecten"]),
+                    to_float(gdf["aantal_verblijfsobjecten"], location, "aantal_verblijfsobjecten"),
                     "n_units",
                     location,
                     "aantal_verblijfsobjecten",
@@ -234,7 +234,9 @@ def read_buildings(
         ("oppervlakte_max", "floor_area_max_m2"),
     ):
         out[dst] = (
-            in_range(to_float(gdf[src]), "floor_area_m2", location, src) if src in cols else np.nan
+            in_range(to_float(gdf[src], location, src), "floor_area_m2", location, src)
+            if src in cols
+            else np.nan
         )
     out["footprint_m2"] = out.geometry.area
     out["source"] = kind
@@ -412,7 +414,10 @@ def read_verblijfsobjecten(
     )
     use = col("gebruiksdoel")[gdf.index].map(lambda v: ",".join(_as_list(v)))
     area = in_range(
-        to_float(col("oppervlakte")[gdf.index]), "floor_area_m2", location, "oppervlakte"
+        to_float(col("oppervlakte")[gdf.index], location, "oppervlakte"),
+        "floor_area_m2",
+        location,
+        "oppervlakte",
     )
     address = (
         col("hoofdadresnummeraanduidingref")[gdf.index]

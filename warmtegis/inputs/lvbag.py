@@ -92,9 +92,10 @@ def _vsi_parts(path: Path, code: str) -> list[Path]:
     if m is None:
         return [path]
     try:
-        with zipfile.ZipFile(m.group(1)) as outer, zipfile.ZipFile(
-            io.BytesIO(outer.read(m.group(2)))
-        ) as inner:
+        with (
+            zipfile.ZipFile(m.group(1)) as outer,
+            zipfile.ZipFile(io.BytesIO(outer.read(m.group(2)))) as inner,
+        ):
             found = _zip_parts(inner, f"/vsizip/{{{path}}}", code, 2)
     except (zipfile.BadZipFile, OSError, KeyError) as exc:
         raise InputError(f"cannot open {path} as a zip archive in a zip: {exc}") from exc
@@ -146,4 +147,3 @@ def current_versions(frame: pd.DataFrame, id_col: str, location: str) -> pd.Data
     log(f"{location}: kept the current version of {int(frame[id_col].nunique())} objects, "
         f"left out {int((~keep).sum())} earlier versions (voorkomens)")  # fmt: skip
     return frame[keep]
-

@@ -124,7 +124,9 @@ def read_roads(
         out["street_name"] = gdf[ncol].astype("string") if ncol else pd.NA
         tcol = find_column(gdf, None, ("wegbehsrt", "road_type", "highway", "type"))
         out["road_type"] = gdf[tcol].astype("string") if tcol else pd.NA
-    out["width_m"] = in_range(to_float(gdf[wcol]), "width_m", location, wcol) if wcol else np.nan
+    out["width_m"] = (
+        in_range(to_float(gdf[wcol], location, wcol), "width_m", location, wcol) if wcol else np.nan
+    )
     for col in ("street_name", "road_type", "node_from", "node_to"):
         out[col] = out[col].astype("string")
     out["source"] = source

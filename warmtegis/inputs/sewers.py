@@ -230,7 +230,7 @@ def read_sewers(
         out["diameter_m"] = np.nan
         log(f"{location}: no diameter column; sewer diameters unknown")
     else:
-        values = to_float(gdf[dcol])
+        values = to_float(gdf[dcol], location, dcol)
         unit = diameter_unit
         if unit == "auto":
             median = values.median()

@@ -188,9 +188,7 @@ def prepare_buildings(
             if verblijfsobjecten is not None
             else None
         )
-        buildings = read_buildings(
-            buildings, layer=layer, verblijfsobjecten=vbo, columns=columns
-        )
+        buildings = read_buildings(buildings, layer=layer, verblijfsobjecten=vbo, columns=columns)
     if not len(buildings):
         raise InputError("prepare: the buildings layer holds no panden")
     frame = buildings[[c for c in _KEEP if c in buildings] + [buildings.geometry.name]]
