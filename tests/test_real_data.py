@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -288,3 +289,25 @@ def test_text_in_numeric_bag_columns_is_parsed_and_counted(tmp_path, caplog):
         "334 of 1000 values in column 'bouwjaar' are not numbers (e.g. 'onbekend')" in m
         for m in msgs
     ), msgs
+
+
+def test_study_without_roads_says_what_it_skipped(tmp_path, caplog):
+    """Exit 0, but the log, the warnings and the summary say corridors and routing did not run."""
+    shutil.copy(get_path("delft_wippolder/bag_pand.gpkg"), tmp_path / "pand.gpkg")
+    (tmp_path / "study.toml").write_text(
+        '[study]\nname = "zonder_wegen"\n[inputs]\nbuildings = "pand.gpkg"\n'
+    )
+    with caplog.at_level(logging.WARNING, logger="warmtegis"):
+        res = CliRunner().invoke(
+            main, ["run", str(tmp_path / "study.toml"), "--out", str(tmp_path / "o.gpkg")]
+        )
+    assert res.exit_code == 0, res.output
+    assert "skipped_corridors" in res.output
+    said = [r.getMessage() for r in caplog.records if "has no roads" in r.getMessage()]
+    assert len(said) == 1 and "business case are skipped" in said[0]
+    summary = gpd.read_file(tmp_path / "o.gpkg", layer="summary").set_index("key")
+    assert summary.loc["skipped_corridors", "value"] == 1
+    assert summary.loc["skipped_routing_and_costs", "value"] == 1
+    assert "pipes_cost" not in summary.index
+    warnings = gpd.read_file(tmp_path / "o.gpkg", layer="warnings")["message"]
+    assert warnings.str.contains("no roads").sum() == 1

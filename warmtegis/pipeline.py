@@ -11,6 +11,7 @@ those, never the summary's text keys.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -119,6 +120,9 @@ class StageResults:
         Every warning logged while the inputs were read and the stages ran (values set to
         unknown, repaired geometries, guessed columns, a long source link, ...); counted in
         the summary and listed in the GeoPackage's ``warnings`` table.
+    skipped : list of str
+        Stages that did not run for want of an input (``corridors`` and ``routing and costs``
+        without roads), each a ``skipped_<stage>`` row of the summary.
 
     Examples
     --------
@@ -143,6 +147,7 @@ class StageResults:
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
     _designs: dict[tuple[str, ...] | None, dict[str, GroupDesign]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -205,6 +210,7 @@ class StageResults:
             rows += self.design.summary()
         if self.network is not None:
             rows += self.network.summary()
+        rows += [(f"skipped_{k.replace(' ', '_')}", 1.0, "stage not run") for k in self.skipped]
         rows.append(("warnings", len(self.warnings), "count"))
         frame = pd.DataFrame(rows, columns=["key", "value", "unit"])
         frame["value"] = frame["value"].astype(float)
@@ -276,8 +282,6 @@ def load_inputs(study: Study) -> Inputs:
     roads = None
     if "roads" in spec:
         roads = read_roads(spec["roads"].path, **opts("roads"))
-    else:
-        log("study has no roads: the corridor and routing stages are skipped")
     sewers = read_sewers(spec["sewers"].path, **opts("sewers")) if "sewers" in spec else None
     trees = read_trees(spec["trees"].path, **opts("trees")) if "trees" in spec else None
 
@@ -470,6 +474,15 @@ def _run_stages(
                 ),
             )
         roads = inputs.roads
+        if _empty(roads):
+            out.skipped += ["corridors", "routing and costs"] if route else ["corridors"]
+            log(
+                "the study has no roads (or an empty roads layer): the corridor stage, the "
+                "heat network's routing and its business case are skipped; only buildings "
+                "and mini nets are computed. Add [inputs] roads = ... (NWB, BGT wegdeel, OSM) "
+                "for them",
+                logging.WARNING,
+            )
         corridors_job = None
         pool = None
         if roads is not None and len(roads):
