@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -21,7 +24,7 @@ import shapely
 from click.testing import CliRunner
 from shapely.geometry import LineString, box
 
-from warmtegis import InputError, run_study
+from warmtegis import ConfigError, InputError, read_study, run_study
 from warmtegis.buildings.classify import classify_buildings
 from warmtegis.cli import main
 from warmtegis.core.plausible import check_overlap
@@ -311,3 +314,51 @@ def test_study_without_roads_says_what_it_skipped(tmp_path, caplog):
     assert "pipes_cost" not in summary.index
     warnings = gpd.read_file(tmp_path / "o.gpkg", layer="warnings")["message"]
     assert warnings.str.contains("no roads").sum() == 1
+
+
+# ---- errors that name what failed
+
+
+def _as_plain_user() -> list[str]:
+    """A command prefix that runs without root's right to read and write any file."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("root without setpriv cannot be denied a file (setpriv: util-linux)")
+    caps = "-dac_override,-dac_read_search"
+    return ["setpriv", "--bounding-set", caps, "--inh-caps", caps]
+
+
+def _run_cli(args: list[str]) -> subprocess.CompletedProcess[str]:
+    cmd = [*_as_plain_user(), sys.executable, "-m", "warmtegis", "-q", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def small_study(tmp_path):
+    shutil.copy(get_path("delft_wippolder/bag_pand.gpkg"), tmp_path / "pand.gpkg")
+    (tmp_path / "study.toml").write_text('[study]\nname = "p"\n[inputs]\nbuildings = "pand.gpkg"\n')
+    return tmp_path
+
+
+def test_unreadable_buildings_file_is_named(small_study):
+    (small_study / "pand.gpkg").chmod(0)
+    res = _run_cli(["run", str(small_study / "study.toml"), "--out", str(small_study / "o.gpkg")])
+    assert res.returncode == 2, res.stderr
+    assert f"cannot read {small_study / 'pand.gpkg'}: permission denied" in res.stderr
+    assert "study.toml:" not in res.stderr and "write to" not in res.stderr
+
+
+def test_unwritable_output_folder_is_named_once(small_study):
+    (small_study / "ro").mkdir(mode=0o555)
+    out = small_study / "ro" / "o.gpkg"
+    res = _run_cli(["run", str(small_study / "study.toml"), "--out", str(out)])
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.count(f"cannot write to the output folder {small_study / 'ro'}") == 1
+    assert "study.toml" not in res.stderr
+
+
+def test_empty_study_file_says_it_is_empty(tmp_path):
+    (tmp_path / "study.toml").write_bytes(b"")
+    with pytest.raises(ConfigError, match=r"the study file .*study.toml is empty \(0 bytes\)"):
+        read_study(tmp_path / "study.toml")

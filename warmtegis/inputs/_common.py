@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -68,6 +69,11 @@ def list_layers(path: PathLike) -> list[str]:
     path = gdal_path(path)
     if not is_vsi(path) and not path.exists():
         raise InputError(f"file not found: {path}; check the path and the file name")
+    if not is_vsi(path) and not os.access(path, os.R_OK):
+        raise InputError(
+            f"cannot read {path}: permission denied; make it readable (chmod u+r) or copy it "
+            "to a folder of yours"
+        )
     try:
         return [str(name) for name, _ in pyogrio.list_layers(str(path))]
     except Exception as exc:  # pyogrio raises DataSourceError and friends

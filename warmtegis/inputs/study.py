@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,8 +132,22 @@ def read_study(path: str | Path) -> Study:
     if not path.is_file():
         raise ConfigError(f"study file not found: {path}; check the path and the file name")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except PermissionError:
+        raise ConfigError(
+            f"cannot read the study file {path}: permission denied; make it readable "
+            f"(chmod u+r {path.name}) or copy it to a folder of yours"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    if not text.strip():
+        raise ConfigError(
+            f"the study file {path} is empty ({len(text.encode())} bytes); it needs at least "
+            '[inputs] buildings = "..." (see the bundled otterlo/study.toml)'
+        )
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
     problems: list[str] = []
     _unknown(data, _TOP_KEYS, str(path), problems)
@@ -179,6 +194,11 @@ def read_study(path: str | Path) -> Study:
             if not file.exists():
                 problems.append(
                     f"{where}: file not found: {file} (paths are relative to the study file)"
+                )
+            elif not os.access(file, os.R_OK):
+                problems.append(
+                    f"{where}: cannot read {file}: permission denied; make it readable "
+                    "(chmod u+r) or copy it to a folder of yours"
                 )
         columns = value.get("columns")
         if columns is not None and not (

@@ -135,6 +135,15 @@ def describe_os_error(
 ) -> str:
     """Return one line for an operating-system error: the path, the cause and the fix."""
     where = path or exc.filename or "(unknown path)"
+    if verb == "use" and exc.errno in (errno.EACCES, errno.EPERM) and exc.filename:
+        file = Path(exc.filename)
+        if file.exists() and not os.access(file, os.R_OK):
+            return f"cannot read {file}: permission denied; make it readable or copy it"
+        folder = file if file.is_dir() else file.parent
+        return (
+            f"cannot write {file}: permission denied in {folder}; choose a folder you may "
+            "write to"
+        )
     hints = {
         errno.ENOSPC: "the disk is full: free space or write to another disk",
         errno.EDQUOT: "the disk quota is used up: free space or write elsewhere",
@@ -209,9 +218,12 @@ class OutputSet:
                 )
                 continue
             if not os.access(parent, os.W_OK | os.X_OK):
-                problems.append(
-                    f"output folder {parent} is not writable; choose a folder you may write to"
+                problem = (
+                    f"cannot write to the output folder {parent}: permission denied; choose a "
+                    "folder you may write to (--out)"
                 )
+                if problem not in problems:
+                    problems.append(problem)
             elif path.exists() and not os.access(path, os.W_OK):
                 problems.append(f"output {path} exists and is read-only; remove or rename it")
             for source in self.inputs:
