@@ -362,3 +362,22 @@ def test_empty_study_file_says_it_is_empty(tmp_path):
     (tmp_path / "study.toml").write_bytes(b"")
     with pytest.raises(ConfigError, match=r"the study file .*study.toml is empty \(0 bytes\)"):
         read_study(tmp_path / "study.toml")
+
+
+def test_csv_with_wkt_and_no_crs_points_to_the_crs_option(small_study):
+    """GDAL reads a CSV's WKT column without a CRS: the fix is ``crs = ...`` in the study."""
+    pand = gpd.read_file(small_study / "pand.gpkg")
+    pd.DataFrame(
+        {"WKT": pand.geometry.to_wkt(), "identificatie": pand["identificatie"],
+         "bouwjaar": pand["bouwjaar"]}
+    ).to_csv(small_study / "pand.csv", index=False)  # fmt: skip
+    study = small_study / "study.toml"
+    study.write_text('[study]\nname = "csv"\n[inputs]\nbuildings = "pand.csv"\n')
+    with pytest.raises(InputError, match=r'no coordinate reference system; give it in the study '
+                       r'file\'s entry for this input \(crs = "EPSG:28992"'):  # fmt: skip
+        run_study(study)
+    study.write_text(
+        '[study]\nname = "csv"\n[inputs]\nbuildings = { path = "pand.csv", crs = "EPSG:28992" }\n'
+    )
+    result = run_study(study)
+    assert result.summary.set_index("key").loc["buildings", "value"] == len(pand) == 60

@@ -88,8 +88,9 @@ def check_geometry(
     """Record a problem if `gdf` has no CRS or holds geometry types outside `allowed`."""
     if gdf.crs is None:
         problems.add(
-            f"{location} has no coordinate reference system; set one in the source file "
-            "(e.g. EPSG:28992) - warmtegis does not guess"
+            f"{location} has no coordinate reference system; give it in the study file's "
+            'entry for this input (crs = "EPSG:28992" for RD New) or set one in the source '
+            "file - warmtegis does not guess"
         )
     allowed = set(allowed)
     wrong = _wrong_types(gdf, allowed)

@@ -12,6 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyproj
 import shapely
 
 from warmtegis.core.crs import to_working_crs
@@ -202,6 +203,7 @@ def read_layer(
     preferred_layers: Sequence[str] = (),
     what: str = "features",
     columns: Mapping[str, str] | None = None,
+    crs: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read one vector layer, validate it and reproject it to EPSG:28992.
 
@@ -260,6 +262,7 @@ def read_layer(
             "attributes; copy the .dbf along to use them",
             logging.WARNING,
         )
+    gdf = _assign_crs(gdf, crs, location)
     gdf = rename_columns(gdf, columns, location)
     problems = Problems()
     check_columns(gdf, required_columns, problems, location)
@@ -268,6 +271,28 @@ def read_layer(
     gdf.attrs["source_path"] = str(path)
     gdf.attrs["source_layer"] = name
     log(f"read {len(gdf)} {what} from {location}")
+    return gdf
+
+
+def _assign_crs(gdf: gpd.GeoDataFrame, crs: str | None, location: str) -> gpd.GeoDataFrame:
+    """Give a layer without a CRS label the study's ``crs = ...``; a labelled one keeps its own."""
+    if crs is None:
+        return gdf
+    try:
+        given = pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError as exc:
+        raise InputError(
+            f"{location}: crs = {crs!r} is not a CRS ({exc}); e.g. EPSG:28992"
+        ) from exc
+    if gdf.crs is None:
+        log(f"{location}: no CRS in the file; read as {crs} (crs = ... in the study)")
+        return gdf.set_crs(given)
+    if not gdf.crs.equals(given):
+        log(
+            f"{location}: the file says its CRS is {gdf.crs.to_string()}; crs = {crs!r} is not "
+            "used (it only labels files without a CRS). Fix the file's label if it is wrong",
+            logging.WARNING,
+        )
     return gdf
 
 

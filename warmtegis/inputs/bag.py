@@ -74,6 +74,7 @@ def read_buildings(
     layer: str | None = None,
     drop_status: Iterable[str] = BAG_DROP_STATUS,
     columns: Mapping[str, str] | None = None,
+    crs: str | None = None,
     verblijfsobjecten: PathLike | gpd.GeoDataFrame | None = None,
     verblijfsobjecten_layer: str | None = None,
 ) -> gpd.GeoDataFrame:
@@ -135,6 +136,7 @@ def read_buildings(
                 preferred_layers=("pand", "Pand", "buildings", "building"),
                 what="buildings",
                 columns=columns,
+                crs=crs,
             ),
             "buildings",
         )
@@ -360,6 +362,7 @@ def read_verblijfsobjecten(
     *,
     layer: str | None = None,
     columns: Mapping[str, str] | None = None,
+    crs: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read BAG verblijfsobjecten: the register's units, their use, floor area and pand.
 
@@ -386,6 +389,7 @@ def read_verblijfsobjecten(
             preferred_layers=("verblijfsobject", "Verblijfsobject"),
             what="verblijfsobjecten",
             columns=columns,
+            crs=crs,
         ),
         "verblijfsobjecten",
     )

@@ -31,6 +31,7 @@ def read_roads(
     width_column: str | None = None,
     function_column: str | None = "function",
     columns: Mapping[str, str] | None = None,
+    crs: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read roads: NWB wegvakken (centrelines), BGT wegdeel (surfaces) or OSM (XML or PBF).
 
@@ -75,6 +76,7 @@ def read_roads(
         preferred_layers=("wegvakken", "wegdeel", "roads"),
         what="roads",
         columns=columns,
+        crs=crs,
     )
     location = where(path, gdf.attrs.get("source_layer"))
     types = set(gdf.geom_type.unique())

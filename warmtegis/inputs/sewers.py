@@ -157,6 +157,7 @@ def read_sewers(
     diameter_column: str | None = None,
     diameter_unit: Literal["auto", "mm", "m"] = "auto",
     columns: Mapping[str, str] | None = None,
+    crs: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read sewer pipes: any line layer (GWSW extract, 3Di ``leiding``) or SUFRIB ``.RIB``.
 
@@ -208,6 +209,7 @@ def read_sewers(
             preferred_layers=("leiding", "riool", "sewers", "rioolleiding"),
             what="sewer lines",
             columns=columns,
+            crs=crs,
         )
         location = where(path, gdf.attrs.get("source_layer"))
     dcol = find_column(

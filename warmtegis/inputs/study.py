@@ -18,11 +18,11 @@ __all__ = ["INPUT_OPTIONS", "InputSpec", "Study", "read_study"]
 
 #: Inputs a study may name, with the reader options each accepts besides ``path``/``layer``.
 INPUT_OPTIONS: dict[str, tuple[str, ...]] = {
-    "buildings": ("drop_status", "columns"),
+    "buildings": ("drop_status", "columns", "crs"),
     # BAG verblijfsobjecten: the register's units per pand (use, count, floor area)
-    "verblijfsobjecten": ("columns",),
-    "roads": ("width_column", "function_column", "columns"),
-    "sewers": ("diameter_column", "diameter_unit", "columns"),
+    "verblijfsobjecten": ("columns", "crs"),
+    "roads": ("width_column", "function_column", "columns", "crs"),
+    "sewers": ("diameter_column", "diameter_unit", "columns", "crs"),
     "trees": (
         "height_column",
         "crown_column",
@@ -34,15 +34,15 @@ INPUT_OPTIONS: dict[str, tuple[str, ...]] = {
         "columns",
     ),
     # water (BGT waterdeel), railways, ...: crossing them costs a drilling (routing)
-    "barriers": ("columns",),
+    "barriers": ("columns", "crs"),
     # open ground where mini nets may drill (BGT begroeid/onbegroeid terreindeel)
-    "terrain": ("columns",),
+    "terrain": ("columns", "crs"),
     # cadastral parcels (BRK perceel): a mini net drills on its members' own parcels
-    "parcels": ("columns",),
+    "parcels": ("columns", "crs"),
     # BAG nummeraanduidingen: the addresses of the residents' page (warmtegis residents)
     "addresses": ("columns",),
     # CBS buurten: per-buurt counts (residents' page, dwelling check)
-    "buurten": ("columns",),
+    "buurten": ("columns", "crs"),
 }
 # roads are optional: without them the study runs the buildings and mini-net stages only
 _REQUIRED_INPUTS = ("buildings",)

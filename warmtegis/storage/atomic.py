@@ -141,8 +141,7 @@ def describe_os_error(
             return f"cannot read {file}: permission denied; make it readable or copy it"
         folder = file if file.is_dir() else file.parent
         return (
-            f"cannot write {file}: permission denied in {folder}; choose a folder you may "
-            "write to"
+            f"cannot write {file}: permission denied in {folder}; choose a folder you may write to"
         )
     hints = {
         errno.ENOSPC: "the disk is full: free space or write to another disk",
