@@ -381,3 +381,17 @@ def test_csv_with_wkt_and_no_crs_points_to_the_crs_option(small_study):
     )
     result = run_study(study)
     assert result.summary.set_index("key").loc["buildings", "value"] == len(pand) == 60
+
+
+def test_residents_checks_its_inputs_before_any_stage(tmp_path, caplog):
+    """The residents' page needs addresses and verblijfsobjecten: said before a file is read."""
+    with caplog.at_level(logging.INFO, logger="warmtegis"):
+        res = CliRunner().invoke(
+            main,
+            ["residents", str(get_path("otterlo/study.toml")), "--out-dir", str(tmp_path / "r")],
+        )
+    assert res.exit_code == 2
+    assert "needs the input 'addresses'" in res.output
+    assert "needs the input 'verblijfsobjecten'" in res.output
+    assert not [r for r in caplog.records if r.getMessage().startswith("read ")]  # no input read
+    assert not (tmp_path / "r").exists()

@@ -244,7 +244,17 @@ def residents(study: Path, out_dir: Path, design: bool) -> None:
     buurten (input buurten) it also writes buurten.csv: dwellings per buurt against CBS's
     households.
     """
-    result = run_study(read_study(study))
+    spec = read_study(study)
+    spec.require(
+        {
+            "addresses": 'addresses = { path = "bag.gpkg", layer = "nummeraanduiding" }',
+            "verblijfsobjecten": (
+                'verblijfsobjecten = { path = "bag.gpkg", layer = "verblijfsobject" }'
+            ),
+        },
+        "the residents' page",
+    )
+    result = run_study(spec)
     page = write_residents_site(result, out_dir, design=design)
     if result.inputs.buurten is not None:
         check = dwelling_check(result)

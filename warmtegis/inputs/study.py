@@ -91,6 +91,30 @@ class Study:
     source: tuple[float, float] | None
     parameters: Parameters
 
+    def require(self, names: dict[str, str], what: str) -> None:
+        """Refuse the study before any stage runs when `what` needs inputs it lacks.
+
+        `names` maps each needed input to an example entry for the study file.
+
+        Examples
+        --------
+        >>> from warmtegis.datasets import get_path
+        >>> read_study(get_path("otterlo/study.toml")).require(
+        ...     {"addresses": 'addresses = { path = "bag.gpkg", layer = "nummeraanduiding" }'},
+        ...     "the residents' page")
+        Traceback (most recent call last):
+        ...
+        warmtegis.core.errors.ConfigError: ...study.toml: the residents' page needs the input ...
+        """
+        missing = [n for n in names if n not in self.inputs]
+        if missing:
+            raise ConfigError(
+                [
+                    f"{self.path}: {what} needs the input {n!r} in [inputs], e.g. {names[n]}"
+                    for n in missing
+                ]
+            )
+
 
 def _unknown(keys: Any, allowed: Any, where: str, problems: list[str]) -> None:
     for key in keys:
