@@ -161,7 +161,11 @@ def test_potential_report_of_a_drilled_batch(doesburg, prepared, client, tmp_pat
     base = table["row_and_semi_dwellings"].sum()
     share = 100 * table["cheapest"].sum() / base
     verdict = "below" if share < 1 else "above" if share > 20 else "within"
-    assert f"{share:.1f} %: **{verdict}** that band" in md
+    assert f"{share:.1f} %: **{verdict}** the band's share" in md
+    # scaled to the 4 million x 77 % still on gas, the base of the band's 30,000-600,000
+    scaled = share / 100 * 4_000_000 * 0.77
+    dwellings = "below" if scaled < 30_000 else "above" if scaled > 600_000 else "within"
+    assert f"{scaled:,.0f} dwellings: **{dwellings}** the band's 30,000-600,000" in md
     assert f"{int(table['with_room'].sum()):,}" in md
     csv = pd.read_csv(paths["csv"])
     assert len(csv) == len(a) and csv["with_room"].sum() == a["dwellings_with_room"].sum()
@@ -201,6 +205,15 @@ def test_cli_prepare_and_batch_on_the_folder(tmp_path):
     layers = set(pyogrio.list_layers(tmp_path / "b.gpkg")[:, 0])
     assert {"areas", "mini_nets", "total"} <= layers
     assert (tmp_path / "pot" / "potential.md").exists()
+    # the same report later from the batch's GeoPackage: warmtegis potential
+    res = run.invoke(main, ["-q", "potential", str(tmp_path / "b.gpkg"), "--out-dir",
+                            str(tmp_path / "pot2")])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "pot2" / "potential.md").read_text() == (
+        tmp_path / "pot" / "potential.md"
+    ).read_text()
+    res = run.invoke(main, ["-q", "potential", str(DOESBURG), "--out-dir", str(tmp_path / "x")])
+    assert res.exit_code == 2 and "batch" in res.output and "areas" in res.output
     # a folder that is not a prepared one is a clear error
     (tmp_path / "empty").mkdir()
     res = run.invoke(

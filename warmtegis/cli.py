@@ -9,11 +9,12 @@ import sys
 from pathlib import Path
 
 import click
+import geopandas as gpd
 
 from warmtegis import settings
 from warmtegis.core.errors import ConfigError, InputError, OutputError
 from warmtegis.datasets import get_path
-from warmtegis.inputs._common import read_layer
+from warmtegis.inputs._common import list_layers, read_layer
 from warmtegis.inputs.bag import read_buildings
 from warmtegis.inputs.roads import read_roads
 from warmtegis.inputs.sewers import read_sewers
@@ -299,6 +300,33 @@ def _read_parameters(path: Path) -> Parameters:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"--params {path}: not valid TOML ({exc})") from None
     return read_parameters(raw.get("parameters"), location=str(path))
+
+
+@main.command()
+@click.argument("batch_gpkg", type=click.Path(path_type=Path))
+@click.option(
+    "--out-dir", required=True, type=click.Path(path_type=Path), help="Folder for the report."
+)
+def potential(batch_gpkg: Path, out_dir: Path) -> None:
+    """Write the mini-net potential report of a batch's GeoPackage (`warmtegis batch --out`).
+
+    Writes OUT_DIR/potential.md, potential.csv and potential.html (choropleth per area), the
+    same report as `warmtegis batch --potential OUT_DIR`.
+    """
+    layers = list_layers(batch_gpkg)
+    if "areas" not in layers:
+        raise InputError(
+            f"{batch_gpkg} has no layer 'areas': give the GeoPackage `warmtegis batch --out` "
+            f"wrote (layers found: {', '.join(layers)})"
+        )
+    areas = gpd.read_file(batch_gpkg, layer="areas", engine="pyogrio")
+    groups = (
+        gpd.read_file(batch_gpkg, layer="groups", engine="pyogrio")
+        if "groups" in layers
+        else None
+    )
+    paths = write_potential(areas, out_dir, groups=groups)
+    click.echo(f"potential report: {paths['md']}")
 
 
 def _column_options(pairs: tuple[str, ...], option: str) -> dict[str, str] | None:

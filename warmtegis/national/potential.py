@@ -11,8 +11,11 @@ steps, each a subset of the one before:
    an individual air-source or ground-source heat pump (the cost model's comparison).
 
 Shares are of the row and semi-detached dwellings (mid-terrace, end-of-terrace and
-semi-detached), the base of the national programme's estimate: 1-20 % of about 4 million
-row and semi-detached houses, i.e. 30,000-600,000 dwellings (docs/method.md §3).
+semi-detached), the base of the national programme's estimate: 1-20 % of row and
+semi-detached houses, i.e. 30,000-600,000 dwellings (docs/method.md §3). The programme puts
+the stock at about 4 million, 77 % of them still on a gas boiler; its dwelling counts are 1 and
+20 % of those about 3 million, so a share is scaled to dwellings on that base and both the share
+and the count are compared with the band.
 :func:`write_potential` writes ``potential.md``, ``potential.csv`` and a choropleth map
 ``potential.html`` per buurt.
 """
@@ -30,11 +33,25 @@ from warmtegis.core.errors import InputError
 from warmtegis.outputs.map import inline_leaflet
 from warmtegis.storage.atomic import OutputSet
 
-__all__ = ["BAND", "potential_table", "write_potential"]
+__all__ = [
+    "BAND",
+    "BAND_DWELLINGS",
+    "NATIONAL_ROW_AND_SEMI",
+    "ON_GAS_SHARE",
+    "band_verdict",
+    "potential_table",
+    "write_potential",
+]
 
 #: The national programme's estimate: 1-20 % of row and semi-detached houses (docs/method.md §3).
 BAND = (1.0, 20.0)
-_NATIONAL_ROW_AND_SEMI = 4_000_000
+#: The programme's band in dwellings (docs/method.md §3).
+BAND_DWELLINGS = (30_000, 600_000)
+#: Row and semi-detached houses in the Netherlands (about 4 million) and the share still on a
+#: gas boiler (77 %), both from the programme (docs/method.md §3): the base its dwelling band
+#: is 1-20 % of (4,000,000 x 0.77 = 3,080,000; 1 % is 30,800, 20 % is 616,000).
+NATIONAL_ROW_AND_SEMI = 4_000_000
+ON_GAS_SHARE = 0.77
 
 
 def potential_table(areas: pd.DataFrame) -> pd.DataFrame:
@@ -98,6 +115,45 @@ def _fmt(v: float, pct: bool = False) -> str:
     return f"{v:.1f} %" if pct else f"{v:,.0f}"
 
 
+def band_verdict(share_pct: float) -> list[str]:
+    """Say plainly where a share falls against the programme's band, as a share and in dwellings.
+
+    Examples
+    --------
+    19.3 % of the row and semi-detached houses is within the 1-20 % band; scaled to the 3.08
+    million still on gas it is 594,440 dwellings, within 30,000-600,000 (scaled to all 4 million
+    it would have been 772,000, above):
+
+    >>> text = band_verdict(19.3)[0]
+    >>> "19.3 %: **within** the band's share" in text, "594,440 dwellings: **within**" in text
+    (True, True)
+    >>> band_verdict(25.0)[-1].endswith("**above** the band's 30,000-600,000 dwellings.")
+    True
+    """
+    lo, hi = BAND
+    dlo, dhi = BAND_DWELLINGS
+    head = (
+        f"The national programme estimates the potential at {lo:g}-{hi:g} % of row and "
+        f"semi-detached houses, {dlo:,}-{dhi:,} dwellings: an assumption, not a count."
+    )
+    if not np.isfinite(share_pct):
+        return [head + " Here no share is computed (no row or semi-detached dwellings)."]
+
+    def where(value: float, low: float, high: float) -> str:
+        return "below" if value < low else "above" if value > high else "within"
+
+    base = NATIONAL_ROW_AND_SEMI * ON_GAS_SHARE
+    dwellings = share_pct / 100 * base
+    return [
+        f"{head} Here the last step computed gives {share_pct:.1f} %: "
+        f"**{where(share_pct, lo, hi)}** the band's share. Scaled to the about {base:,.0f} "
+        f"row and semi-detached houses still on a gas boiler ({NATIONAL_ROW_AND_SEMI / 1e6:g} "
+        f"million x {ON_GAS_SHARE:.0%}, the base of the band's dwelling count), that is "
+        f"{dwellings:,.0f} dwellings: **{where(dwellings, dlo, dhi)}** the band's "
+        f"{dlo:,}-{dhi:,} dwellings."
+    ]
+
+
 def write_potential(
     areas: gpd.GeoDataFrame,
     out_dir: str | Path,
@@ -129,13 +185,7 @@ def write_potential(
     table = potential_table(areas)
     s = _summary(table)
     paths = {k: out_dir / f"potential.{k}" for k in ("md", "csv", "html")}
-    lo, hi = BAND
     step = "cheapest_pct" if np.isfinite(s["cheapest_pct"]) else "candidates_pct"
-    verdict = (
-        ("below" if s[step] < lo else "above" if s[step] > hi else "within")
-        if np.isfinite(s[step])
-        else "not comparable (no row or semi-detached dwellings)"
-    )
     lines = [
         f"# {title}",
         "",
@@ -155,20 +205,12 @@ def write_potential(
         "",
         "## Against the programme's estimate",
         "",
-        f"The national programme estimates the potential at {lo:g}-{hi:g} % of about 4 million "
-        "row and semi-detached houses (30,000-600,000 dwellings): an assumption, not a count. "
-        f"Here the last step computed gives {_fmt(s[step], True)}: **{verdict}** that band. "
+        *band_verdict(float(s[step])),
+        "",
         "The steps count where a mini net fits and pays; the programme's band is about how "
         "many neighbours will actually join, which no register records.",
         "",
     ]
-    if np.isfinite(s[step]):
-        lines += [
-            f"Scaled to the national stock of row and semi-detached houses, "
-            f"{_fmt(s[step], True)} would be {_fmt(s[step] / 100 * _NATIONAL_ROW_AND_SEMI)} "
-            "dwellings (only if this input were typical of the country).",
-            "",
-        ]
     if groups is not None and len(groups):
         key = groups.columns[0]
         lines += [
