@@ -241,3 +241,18 @@ def test_prepare_keeps_verblijfsobject_counts(tmp_path):
     merged = got.set_index("building_id")["n_units"].sort_index()
     assert (merged == want.set_index("building_id")["n_units"].sort_index()).all()
     assert isinstance(got, gpd.GeoDataFrame) and got.crs.to_epsg() == 28992
+
+
+def test_batch_quiet_prints_no_dask_chatter(tmp_path):
+    """``batch -q`` prints the result line only (dask's ~34 INFO lines came through before)."""
+    import subprocess
+    import sys
+
+    res = subprocess.run(
+        [sys.executable, "-m", "warmtegis", "-q", "batch", "--buildings", str(DOESBURG),
+         "--out", str(tmp_path / "b.gpkg"), "--grid-m", "2000", "--workers", "1"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert "INFO" not in res.stderr and "INFO" not in res.stdout, res.stderr
+    assert res.stdout.startswith("wrote ")

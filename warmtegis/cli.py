@@ -321,9 +321,7 @@ def potential(batch_gpkg: Path, out_dir: Path) -> None:
         )
     areas = gpd.read_file(batch_gpkg, layer="areas", engine="pyogrio")
     groups = (
-        gpd.read_file(batch_gpkg, layer="groups", engine="pyogrio")
-        if "groups" in layers
-        else None
+        gpd.read_file(batch_gpkg, layer="groups", engine="pyogrio") if "groups" in layers else None
     )
     paths = write_potential(areas, out_dir, groups=groups)
     click.echo(f"potential report: {paths['md']}")

@@ -23,6 +23,7 @@ inputs the batch gives one area.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -102,10 +103,20 @@ class BatchResult:
 def _client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
     from dask.distributed import Client, LocalCluster
 
+    # dask's own INFO lines (scheduler, nanny, worker start and stop: about 34 a run) only with
+    # warmtegis's --verbose; importing distributed sets its loggers' levels from its own
+    # config, so they are set after the import
+    chatty = logging.getLogger("warmtegis").isEnabledFor(logging.DEBUG)
+    for name in ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.core"):
+        logging.getLogger(name).setLevel(logging.INFO if chatty else logging.WARNING)
     if scheduler:
         return Client(scheduler), None
     cluster = LocalCluster(
-        n_workers=workers or 2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        n_workers=workers or 2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        silence_logs=logging.INFO if chatty else logging.WARNING,
     )
     return Client(cluster), cluster
 
