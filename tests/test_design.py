@@ -274,12 +274,11 @@ def test_design_package_on_otterlo(otterlo, tmp_path):
 
 
 def test_design_sheet_renders_in_headless_chromium(otterlo, tmp_path):
-    from _browser import find_chromium, headless_page
+    from _browser import headless_page, skip_without
 
     from warmtegis.outputs.design_package import write_design_packages
 
-    if find_chromium() is None:
-        pytest.skip("headless Chromium not installed (CI installs chromium, chromium-driver)")
+    skip_without("chromium")
     nets = otterlo.layers["mini_nets"]
     gid = nets.loc[nets["eligible"], "mini_net_id"].iloc[0]
     folder = write_design_packages(otterlo, tmp_path / "d", groups=[gid])[0]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -10,7 +9,7 @@ import nbformat
 import numpy as np
 import pytest
 import rasterio
-from _browser import find_chromium, headless_page
+from _browser import asset, headless_page, skip_without
 from nbclient import NotebookClient
 from shapely.geometry import box
 
@@ -93,15 +92,12 @@ def test_summary_markdown(otterlo):
 
 
 def leaflet_dist() -> Path | None:
-    path = os.environ.get("WARMTEGIS_LEAFLET_DIST")
-    return Path(path) if path and (Path(path) / "leaflet.js").is_file() else None
+    path = asset("leaflet")
+    return path if (path / "leaflet.js").is_file() else None
 
 
 def test_map_in_headless_chromium(otterlo, tmp_path):
-    if find_chromium() is None or leaflet_dist() is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must provide chromium, chromedriver and WARMTEGIS_LEAFLET_DIST")
-        pytest.skip("needs Debian's chromium + chromium-driver and WARMTEGIS_LEAFLET_DIST")
+    skip_without("chromium", "leaflet")
     from selenium.webdriver.common.by import By
 
     html = write_map(otterlo, tmp_path / "otterlo.html", tiles=None, assets=leaflet_dist())

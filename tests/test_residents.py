@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -16,9 +15,6 @@ from click.testing import CliRunner
 from warmtegis.datasets import get_path
 
 STUDY = get_path("voorburg/study.toml")
-AXE = os.environ.get("WARMTEGIS_AXE_JS") or str(
-    Path(__file__).parents[1] / ".ci-assets" / "axe" / "package" / "axe.min.js"
-)
 
 
 @pytest.fixture(scope="module")
@@ -133,11 +129,10 @@ def _search(driver, postcode, number, extra=""):
 
 
 def test_site_answers_in_headless_chromium(voorburg, site):
-    from _browser import find_chromium, headless_page
+    from _browser import headless_page, skip_without
     from selenium.webdriver.common.by import By
 
-    if find_chromium() is None:
-        pytest.skip("headless Chromium not installed (CI installs chromium, chromium-driver)")
+    skip_without("chromium")
     member = _addresses(site, "g")[0]
     detached = _addresses(site, "d")[0]
     rec = json.loads(
@@ -176,13 +171,10 @@ def test_site_answers_in_headless_chromium(voorburg, site):
 
 
 def test_site_passes_axe_core(site):
-    from _browser import find_chromium, headless_page
+    from _browser import asset, headless_page, skip_without
 
-    if find_chromium() is None or not Path(AXE).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the accessibility check: axe-core not found at {AXE}")
-        pytest.skip("needs headless Chromium and axe-core (npm; set WARMTEGIS_AXE_JS)")
-    axe = Path(AXE).read_text(encoding="utf-8")
+    skip_without("chromium", "axe")
+    axe = asset("axe").read_text(encoding="utf-8")
     member = _addresses(site, "g")[0]
     detached = _addresses(site, "d")[0]
     run = (
