@@ -23,7 +23,9 @@ TORNADO = Path(__file__).with_name("business_case_tornado.png")
 
 def _md(frame: pd.DataFrame) -> str:
     head = "| " + " | ".join(frame.columns) + " |"
-    left = ("", "network", "item", "unit", "case", "step", "category", "source", "lever", "variant")
+    left = ("", "network", "item", "unit", "case", "step", "category", "source", "lever", "variant",
+            "reading of the heat bought", "yearly cost of the heat company (NPLW)",
+            "in the model as", "rate")  # fmt: skip
     rule = "|" + "|".join("---" if c in left else "---:" for c in frame.columns) + "|"
     body = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join([head, rule, *body])
@@ -147,6 +149,109 @@ def _sensitivities(mt: BusinessCase, zlt: BusinessCase) -> tuple[str, str]:
             + " EUR per dwelling from low to high"
         )
     return table, "\n".join(f"- {n}." for n in notes)
+
+
+def _ort(network: str, params: object | None = None, **kw: object) -> BusinessCase:
+    lengths = LENGTHS if network == "MT" else ZLT_LENGTHS
+    return business_case(lengths, CONNECTIONS, network, params=params, **kw)  # type: ignore[arg-type]
+
+
+def _definitions(mt: BusinessCase, zlt: BusinessCase) -> str:
+    """Tabulate the study's own definitions and the two inputs that differ from its stated ones."""
+    rows = [("this model's defaults", mt, zlt)]
+    for label, over in (
+        ("with a residual value credited (variant `residual_value`, App. E's reading)",
+         {"variant": "residual_value"}),
+        ("with the subsidy also paid to the 49 non-residential connections (Table 54's header)",
+         {"business_case": {"subsidy_non_residential": 1}}),
+        ("MT losses as the study states them: 15 % of the heat fed in (variant `study_losses`)",
+         {"variant": "study_losses"}),
+        ("ZLT heat volume as the study's 67 TJ (variant `study_zlt_volume`, saving 41.3 %)",
+         {"variant": "study_zlt_volume"}),
+        ("insurance 0.1 %/yr of the assets in place (no sourced rate; default 0)",
+         {"operations": {"insurance_share": 0.001}}),
+    ):  # fmt: skip
+        p = load_cost_params(over)
+        rows.append((label, _ort("MT", p), _ort("ZLT", p)))
+    table = pd.DataFrame(
+        [
+            (label,
+             _e(a.ort_per_connection_eur), _e(a.ort_per_connection_eur - mt.ort_per_connection_eur),
+             _e(b.ort_per_connection_eur),
+             _e(b.ort_per_connection_eur - zlt.ort_per_connection_eur))
+            for label, a, b in rows
+        ],
+        columns=["case", "MT ORT per connection", "MT change", "ZLT ORT per connection",
+                 "ZLT change"],
+    )  # fmt: skip
+    return _md(table)
+
+
+#: The NPLW template's yearly costs of the heat company and where the model holds each.
+NPLW_LINES = (
+    ("O&M of the pipes (transport, primary, secondary)", "`O&M` of each pipe asset class",
+     "1 %/yr of the investment", "Vesta MAIS 2024 (FO 4.0 A.8 tables 34, 43)"),
+    ("O&M of the heat plant", "`plant: O&M`", "3 %/yr", "Vesta MAIS 2024 (table 30)"),
+    ("O&M of the substations", "`substations: O&M`", "3 %/yr", "Vesta MAIS 2024 (table 31)"),
+    ("O&M of the connections", "`service pipes`, `in house`, `afleverset: O&M`",
+     "1 %, 2.5 %, 3 %/yr", "Vesta MAIS 2024 (tables 43, 39, 36)"),
+    ("metering", "`afleverset: administration` (the delivery set holds the heat meter)",
+     "3 %/yr", "Vesta MAIS 2024 (table 37)"),
+    ("customer administration", "`administration and customers`", "1 % of the fixed charge",
+     "Vesta MAIS 2024 (table 38)"),
+    ("insurance", "`insurance (share of the assets in place)`", "0 by default: no sourced rate",
+     "none found (the study and Vesta's key figures give none); the table above gives the ORT "
+     "at 0.1 %/yr"),
+    ("pumping energy", "`distribution pump electricity`",
+     "0.0072 GJ electricity per GJ sold, 0.130 EUR/kWh",
+     "Vesta MAIS 2024 (`Pompenergie_Wnet`; KEV 2019 price)"),
+)  # fmt: skip
+
+
+def _nplw_lines() -> str:
+    return _md(
+        pd.DataFrame(
+            NPLW_LINES,
+            columns=["yearly cost of the heat company (NPLW)", "in the model as", "rate", "source"],
+        )
+    )
+
+
+def _heat_price_readings() -> str:
+    """Tabulate the ±25 % heat-price lever per connection under readings of the heat bought."""
+    readings = (
+        ("this model: losses 10.5 GJ per connection (Vesta), price indexed 2 %/yr", {}),
+        ("losses 15 % of the heat fed in (the study's figure), indexed",
+         {"variant": "study_losses"}),
+        ("losses 10.5 GJ, price not indexed", {"business_case": {"indexation": 0.0}}),
+        ("losses 15 %, price not indexed",
+         {"variant": "study_losses", "business_case": {"indexation": 0.0}}),
+        ("no losses (heat bought = heat sold), indexed",
+         {"networks": {"MT": {"loss_gj_per_connection": 0.0}}}),
+        ("no losses, price not indexed",
+         {"networks": {"MT": {"loss_gj_per_connection": 0.0}},
+          "business_case": {"indexation": 0.0}}),
+    )  # fmt: skip
+    rows = []
+    for label, over in readings:
+        p = load_cost_params(over)
+        base, lo, hi = (_ort("MT", p, heat_price_factor=f) for f in (1.0, 0.75, 1.25))
+        lines = base.lines
+        bought = -float(lines.loc[lines["category"] == "heat supply", "npv_eur"].sum())
+        half = (hi.ort_eur - lo.ort_eur) / 2
+        rows.append((label, _e(bought / base.connections), _e(half / base.connections),
+                     _e(half / base.dwellings)))  # fmt: skip
+    return _md(
+        pd.DataFrame(
+            rows,
+            columns=[
+                "reading of the heat bought",
+                "heat purchase, PV per connection",
+                "±25 % per connection",
+                "±25 % per dwelling",
+            ],
+        )
+    )
 
 
 def render() -> str:
@@ -330,6 +435,48 @@ most, and says a lower heat demand raises the MT ORT. The second holds here: MT 
 fixed amount per connection (with the study's 15 % of the heat fed in, variant `study_losses`,
 each GJ sold costs {bought / 0.85:.1f} EUR and the sign turns). The order of the levers is what the
 table above says, computed, not tuned.
+
+## The business case by the study's own definitions
+
+The study's §3.2.1 defines the ORT as the part of the investment that remains after the income
+from heat sales, fixed charges and subsidy is set against it over a business case of 30 years; it
+credits no value left at the end. Its rule that investments running past the end of the period
+count with their residual value (App. E) belongs to the 2026-2050 end-user cost comparison. The
+default therefore credits no residual value (`business_case.residual_value = 0`; the variant
+`residual_value` credits it). The subsidy (WIS + SDE) is paid per dwelling, as the study's D.2
+says (10,000 EUR x 3,031 dwellings); the header of its Table 54 says "per aansluiting" (per
+connection), a conflict the switch `business_case.subsidy_non_residential = 1` reads the other
+way. Two inputs differ from the study's stated ones and are parameters, not silent choices:
+MT network losses (default 10.5 GJ per connection and year, Vesta MAIS 2024 after CE Delft's
+validation; the study: 15 % of the heat fed in, variant `study_losses`) and the ZLT heat volume
+(default: dwellings save a further 30 %, the study's text; its own figure of 67 TJ sold implies
+41.3 %, variant `study_zlt_volume`). The effect of each on the ORT per connection (EUR excl. VAT):
+
+{_definitions(mt, zlt)}
+
+### The NPLW template's yearly costs, line by line
+
+{_nplw_lines()}
+
+Every yearly line the template counts is in the model with a sourced rate except insurance, a
+parameter held at 0 until a rate is sourced. Set to the study's 15 % losses the MT ORT falls by
+about 2,300 EUR per connection (table above); a template line the model lacked would then show
+as a gap to the study's own ORT, and insurance is the one such line: at 0.1 %/yr of the assets in
+place it adds about 400 EUR per connection.
+
+### The heat-price sensitivity against the study's 3,300 EUR
+
+The study's text gives about 3,300 EUR per connection for a heat price ±25 %; this model gives
+the half-span below. The lever is the present value of the heat bought per connection: 25 % of it
+(plus 25 % of the pump electricity, which the lever also moves). Computed for readings of what is
+bought and at what price:
+
+{_heat_price_readings()}
+
+The study's figure is what the lever gives when the heat bought is the heat sold (no network
+losses) at a price that is not indexed. The study itself states 15 % losses and 2 %/yr indexation
+of costs and prices, and this model keeps both (losses as Vesta's fixed 10.5 GJ per connection):
+the difference is documented, not tuned away.
 
 ## Variants
 

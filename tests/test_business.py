@@ -48,7 +48,10 @@ def _line(bc, item):
 
 def test_one_pipe_asset_om_admin_replacement_residual_by_hand():
     """10 m of secondary pipe, lifetime 2 years, O&M 1 % and administration 2 %: three years."""
-    params = _three_years(assets={"secondary": {"lifetime_years": 2, "admin_share": 0.02}})
+    params = _three_years(
+        assets={"secondary": {"lifetime_years": 2, "admin_share": 0.02}},
+        business_case={"residual_value": 1},  # the option; the default credits none (§3.2.1)
+    )
     bc = business_case({"secondary": 10}, {}, "MT", params=params)
     pipe = 10 * 1280.0
     invest = np.array([-pipe, 0, 0])
@@ -80,7 +83,9 @@ def test_one_pipe_asset_om_admin_replacement_residual_by_hand():
 
 def test_one_connection_every_line_by_hand():
     """One ground-bound MT connection made in 2031: connection assets, heat, revenues, ORT."""
-    bc = business_case({}, {"grondgebonden": 1}, "MT", params=_three_years())
+    bc = business_case(
+        {}, {"grondgebonden": 1}, "MT", params=_three_years(business_case={"residual_value": 1})
+    )
     on = np.array([0.0, 1.0, 1.0])  # connected from 2031
     new = np.array([0.0, 1.0, 0.0])
     # the investment per connection split into delivery set, in-house pipes and service pipe
@@ -113,7 +118,7 @@ def test_one_connection_every_line_by_hand():
     )
     assert _line(bc, "fixed charges") == pytest.approx(504 * on * IDX)
     assert _line(bc, "variable charges") == pytest.approx(36 * sold * IDX)
-    assert _line(bc, "subsidy per connection") == pytest.approx(10_000 * new)
+    assert _line(bc, "subsidy per dwelling (WIS + SDE)") == pytest.approx(10_000 * new)
     flows = bc.cash_flows
     money = [
         c for c in flows.columns if c.endswith("_eur") and c not in ("net_eur", "discounted_eur")
@@ -126,8 +131,8 @@ def test_one_connection_every_line_by_hand():
     assert bc.npv_eur > 0 and bc.ort_eur == 0 and bc.ort_per_dwelling_eur == 0
     # without the subsidy there is one; one dwelling and one connection: both ORTs are the
     # gap, and the net ORT adds 21 % VAT (MT needs no installation of the household's own)
-    dry = _three_years(business_case={"start_year": 2030, "term_years": 3,
-                                      "subsidy_eur_per_connection": 0})  # fmt: skip
+    dry = _three_years(business_case={"start_year": 2030, "term_years": 3, "residual_value": 1,
+                                      "subsidy_eur_per_dwelling": 0})  # fmt: skip
     gap = business_case({}, {"grondgebonden": 1}, "MT", params=dry)
     assert gap.npv_eur == pytest.approx(bc.npv_eur - 10_000 * DISC[1])
     assert gap.connections == gap.dwellings == 1
@@ -240,7 +245,7 @@ def test_every_line_has_its_source():
     assert lines["npv_eur"].sum() == pytest.approx(bc.npv_eur)
     # each opex and replacement item is a line
     cats = set(lines["category"])
-    assert {"O&M", "administration", "replacement", "residual value", "electricity"} <= cats
+    assert {"O&M", "administration", "replacement", "electricity"} <= cats
     assert bc.by_asset_class.sum().sum() == pytest.approx(
         bc.items.loc[bc.items["asset_class"] != "", "eur"].sum()
     )
@@ -351,3 +356,52 @@ def test_vesta4_etm_variant_prices_pipe_upkeep_at_three_percent():
     bc = business_case({"secondary": 10}, {}, "MT", params=params)
     assert _line(bc, "secondary: O&M") == pytest.approx(-0.03 * 12_800 * IDX)
     assert params.sources["assets.secondary.om_share"].startswith("variant 'vesta4_etm'")
+
+
+# ---- the heat company's business case by the study's own definitions (§3.2.1, D.2)
+STUDY_LENGTHS = {"transport": 1000, "primary": 3000, "secondary": 14800}
+STUDY_CONNECTIONS = {"grondgebonden": 2128, "gestapeld": 903, "utiliteit": 49}
+
+
+def test_default_business_case_credits_no_residual_value():
+    """§3.2.1: investment against sales, charges and subsidy over 30 years; nothing left over."""
+    bc = business_case(STUDY_LENGTHS, STUDY_CONNECTIONS, "MT")
+    assert "residual value" not in set(bc.items["category"])
+    assert bc.cash_flows["residual_value_eur"].eq(0).all()
+    on = business_case(
+        STUDY_LENGTHS, STUDY_CONNECTIONS, "MT",
+        params=load_cost_params({"business_case": {"residual_value": 1}}),
+    )  # fmt: skip
+    credit = float(on.cash_flows["residual_value_eur"].sum())
+    # the option credits what outlives the term in the last year, and only that changes
+    assert credit > 0
+    assert on.npv_eur - bc.npv_eur == pytest.approx(
+        credit * on.cash_flows["discount_factor"].iloc[-1]
+    )
+
+
+def test_subsidy_is_paid_per_dwelling():
+    """D.2: 10,000 EUR per dwelling (3,031), not per connection (3,080, Table 54's header)."""
+    bc = business_case(STUDY_LENGTHS, STUDY_CONNECTIONS, "MT")
+    assert bc.cash_flows["subsidy_eur"].sum() == pytest.approx(10_000 * (2128 + 903))
+    both = business_case(
+        STUDY_LENGTHS, STUDY_CONNECTIONS, "MT",
+        params=load_cost_params({"business_case": {"subsidy_non_residential": 1}}),
+    )  # fmt: skip
+    assert both.cash_flows["subsidy_eur"].sum() == pytest.approx(10_000 * 3080)
+    # 49 connections x 10,000 EUR, paid evenly over 2035-2038 (t = 5..8), discounted at 4 %
+    extra = 49 * 10_000 / 4 * sum(1.04**-t for t in range(5, 9))
+    assert both.npv_eur - bc.npv_eur == pytest.approx(extra)
+
+
+def test_insurance_is_a_share_of_the_assets_in_place():
+    """0.1 %/yr of 10 m of secondary pipe built in 2030, indexed: three years by hand."""
+    params = _three_years(operations={"insurance_share": 0.001})
+    bc = business_case({"secondary": 10}, {}, "MT", params=params)
+    pipe = 10 * 1280.0
+    assert _line(bc, "insurance (share of the assets in place)") == pytest.approx(
+        -0.001 * pipe * IDX
+    )
+    assert "insurance (share of the assets in place)" not in set(
+        business_case({"secondary": 10}, {}, "MT", params=_three_years()).items["item"]
+    )  # the default: no sourced rate, no line

@@ -11,7 +11,7 @@ year and asset class by asset class (:data:`~warmtegis.params.costs.ASSET_CLASSE
 - heat supply: heat bought per GJ (default) or a central heat pump on a surface-water source
   with its electricity (``[heat_supply] central_heat_pump = 1``); network losses as GJ per
   connection (and optionally a share of the heat fed in); distribution pump electricity;
-- revenues: fixed charge, variable charge per GJ, the one-off subsidy per connection.
+- revenues: fixed charge, variable charge per GJ, the one-off subsidy per dwelling (WIS + SDE).
 
 Every amount is indexed and discounted; the NPV's shortfall is the *onrendabele top* (ORT),
 reported per connection and per dwelling, gross (excl. VAT) and net (incl. VAT, minus the
@@ -35,6 +35,7 @@ import pandas as pd
 from warmtegis.core.errors import ConfigError
 from warmtegis.core.log import log
 from warmtegis.economics.cash_flows import (
+    PHASING_OF,
     CashFlowLines,
     Levers,
     asset_amounts,
@@ -434,6 +435,19 @@ def _compute(case: _Case, lv: Levers) -> BusinessCase:
         capex = pd.concat([capex, extra], ignore_index=True)
     for asset, amount in amounts.items():
         asset_lines(lines, params, asset, amount, years, index, lv, src)
+    if ops.insurance_share:
+        # the assets in place (bought so far, at the year's prices), insured yearly
+        in_place = sum(
+            amount * np.cumsum(phase_shares(params, PHASING_OF[asset], years))
+            for asset, amount in amounts.items()
+        )
+        lines.add(
+            "insurance (share of the assets in place)",
+            "O&M",
+            "",
+            src.get("operations.insurance_share", ""),
+            -ops.insurance_share * in_place * index * lv.om,
+        )
 
     # --- heat supply, electricity ---------------------------------------------------------
     kwh_price = ops.electricity_eur_per_kwh * lv.price
@@ -508,12 +522,14 @@ def _compute(case: _Case, lv: Levers) -> BusinessCase:
         src.get(f"{net_key}.variable_charge_eur_per_gj", ""),
         sold * net.variable_charge_eur_per_gj * index,
     )
+    subsidised = (*DWELLING_TYPES, "utiliteit") if bc.subsidy_non_residential else DWELLING_TYPES
     lines.add(
-        "subsidy per connection",
+        "subsidy per dwelling (WIS + SDE)"
+        + (" and non-residential connection" if bc.subsidy_non_residential else ""),
         "subsidy",
         "",
-        src.get("business_case.subsidy_eur_per_connection", ""),
-        n_new * bc.subsidy_eur_per_connection,
+        src.get("business_case.subsidy_eur_per_dwelling", ""),
+        sum(new[k] for k in subsidised) * bc.subsidy_eur_per_dwelling,
     )
 
     columns: dict[str, Any] = {
@@ -607,7 +623,8 @@ WATERFALL_STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("administration per connection (1 % of the fixed charge)",
      ("operations.admin_share_of_fixed_charge",)),
     ("replacements inside the term", ("business_case.replacements",)),
-    ("residual value at the end of the term", ("business_case.residual_value",)),
+    ("subsidy per dwelling (the study's D.2), not per connection",
+     ("business_case.subsidy_non_residential",)),
     ("distribution pump electricity", ("operations.pump_electricity_ratio",)),
     ("losses as GJ per connection instead of 15 % of the heat fed in", ("networks.",)),
 )  # fmt: skip

@@ -84,7 +84,8 @@ class BusinessCaseParams:
     """Term and financial figures of the heat company's business case.
 
     Years are calendar years; shares are fractions (0.04 = 4 %); amounts in euro excl. VAT;
-    ``replacements`` and ``residual_value`` are switches (1 on, 0 off).
+    ``replacements``, ``residual_value`` and ``subsidy_non_residential`` are switches (1 on,
+    0 off).
     """
 
     start_year: int
@@ -93,7 +94,8 @@ class BusinessCaseParams:
     discount_rate: float
     indexation: float
     demand_reduction_per_year: float
-    subsidy_eur_per_connection: float
+    subsidy_eur_per_dwelling: float
+    subsidy_non_residential: int
     vat: float
     replacements: int
     residual_value: int
@@ -127,6 +129,7 @@ class OperationsParams:
 
     admin_share_of_fixed_charge: float
     pump_electricity_ratio: float
+    insurance_share: float
     electricity_eur_per_kwh: float
 
 
@@ -502,8 +505,9 @@ def cost_variants() -> Mapping[str, Mapping[str, Any]]:
 
     Examples
     --------
-    >>> sorted(cost_variants())
-    ['central_heat_pump', 'legacy', 'study_losses', 'vesta4_etm']
+    >>> sorted(cost_variants())  # doctest: +NORMALIZE_WHITESPACE
+    ['central_heat_pump', 'legacy', 'residual_value', 'study_losses', 'study_zlt_volume',
+     'vesta4_etm']
     """
     text = resources.files("warmtegis").joinpath("data", _VARIANTS_FILE).read_text("utf-8")
     out = {}
