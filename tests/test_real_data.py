@@ -395,3 +395,55 @@ def test_residents_checks_its_inputs_before_any_stage(tmp_path, caplog):
     assert "needs the input 'verblijfsobjecten'" in res.output
     assert not [r for r in caplog.records if r.getMessage().startswith("read ")]  # no input read
     assert not (tmp_path / "r").exists()
+
+
+# ---- loops stay off the public road; the sheet and tender say which layers were used
+
+
+def _row_study(tmp_path, *, with_street: bool, place_anyway: bool = False):
+    b, r = _row_and_street("straight")
+    b.to_file(tmp_path / "pand.gpkg", layer="pand")
+    text = '[study]\nname = "rij"\n[inputs]\nbuildings = { path = "pand.gpkg", layer = "pand" }\n'
+    if with_street:
+        r.to_file(tmp_path / "weg.gpkg", layer="weg")
+        text += 'roads = { path = "weg.gpkg", layer = "weg" }\n'
+    if place_anyway:
+        text += "[parameters.drilling]\nplace_without_roads = true\n"
+    (tmp_path / "study.toml").write_text(text)
+    return run_study(tmp_path / "study.toml"), r
+
+
+def test_without_any_road_layer_loops_are_not_placed(tmp_path, caplog):
+    """BAG only: nothing says where the street is, so room to drill is not assessed."""
+    with caplog.at_level(logging.WARNING, logger="warmtegis"):
+        result, _ = _row_study(tmp_path, with_street=False)
+    assert result.drilling is None and "room to drill" in result.skipped
+    summary = result.summary.set_index("key")["value"]
+    assert summary["skipped_room_to_drill"] == 1
+    assert any("public road is unknown" in m for m in result.warnings)
+
+
+def test_loops_keep_off_a_street_centreline(tmp_path):
+    """With the NWB-like centreline 5.5 m in front: every loop 3 m (half a street) + 0.5 m off."""
+    result, street = _row_study(tmp_path, with_street=True)
+    loops = result.drilling.boreholes
+    assert len(loops) > 0
+    d = loops.distance(street.geometry.iloc[0])
+    assert d.min() >= 3.0 + 0.5 - 1e-6
+    layers = result.drilling.layers
+    assert layers["wegen"].startswith("wegassen") and layers["open grond"].startswith("niet gegeven")
+
+
+def test_sheet_and_tender_name_the_missing_layers(tmp_path):
+    """Placed anyway without a road: the sheet and the tender say the road was unknown."""
+    from warmtegis.outputs.design_sheet import sheet_html, tender_markdown
+
+    result, _ = _row_study(tmp_path, with_street=False, place_anyway=True)
+    d = next(iter(result.group_designs().values()))
+    sheet, tender = sheet_html(d), tender_markdown(d)
+    for text in (sheet, tender):
+        assert "de openbare weg is onbekend" in text
+        assert "afstand tot bomen niet gecontroleerd" in text
+    # the zones it kept out of are only the buildings: no claim of trees, sewers, water, roads
+    assert "uitsluitingszones (gebouw)" in sheet
+    assert "(afstand tot: gebouw)" in tender

@@ -32,7 +32,7 @@ from warmtegis.params.parameters import Parameters, read_parameters
 from warmtegis.pipeline import StudyResult, run_study
 from warmtegis.storage.atomic import OutputSet, atomic_path, describe_os_error
 
-__all__ = ["batch", "demo", "design", "main", "prepare", "residents", "run"]
+__all__ = ["batch", "demo", "design", "main", "potential", "prepare", "residents", "run"]
 
 DEMO_STUDY = "otterlo/study.toml"
 

@@ -43,7 +43,7 @@ from warmtegis.mini_nets.group_design import (
     mini_net_layers,
 )
 from warmtegis.mini_nets.grouping import MiniNets, mini_net_candidates
-from warmtegis.mini_nets.room import RoomToDrill, room_to_drill
+from warmtegis.mini_nets.room import RoomToDrill, placement_layers, room_to_drill
 from warmtegis.network.routing import Network, network_layers, route_network
 from warmtegis.params.parameters import Parameters
 from warmtegis.storage.geopackage import write_geopackage
@@ -553,6 +553,18 @@ def _mini_net_stages(
                 stock, params=p.mini_nets, borehole_params=p.boreholes, cost_params=p.costs
             ),
         )
+    road_unknown = all(_empty(x) for x in (inputs.roads, inputs.terrain, inputs.parcels))
+    if drill and road_unknown and not p.drilling.place_without_roads:
+        out.skipped.append("room to drill")
+        log(
+            "room to drill is not assessed: without a road layer, BGT terrain or parcels the "
+            "public road is unknown and loops could be placed in the street. Add roads "
+            "(NWB, BGT wegdeel, OSM) or terrain, or set [parameters.drilling] "
+            "place_without_roads = true to place them on the ground around the buildings "
+            "anyway (the design sheets then say the road was unknown)",
+            logging.WARNING,
+        )
+        drill = False
     if drill and out.mini_nets is not None and len(out.mini_nets.mini_nets):
         nets = out.mini_nets
         out.drilling = stage("room to drill", lambda: _room_to_drill(inputs, nets, p))
@@ -589,7 +601,7 @@ def _room_to_drill(inputs: Inputs, nets: MiniNets, p: Parameters) -> RoomToDrill
         params=p.drilling,
         unknown_crown_radius_m=p.corridors.unknown_crown_radius_m,
     )
-    return room_to_drill(
+    room = room_to_drill(
         nets.mini_nets,
         nets.buildings,
         ground=ground,
@@ -599,6 +611,16 @@ def _room_to_drill(inputs: Inputs, nets: MiniNets, p: Parameters) -> RoomToDrill
         full_load_hours=p.demand.full_load_hours,
         parcels=None if _empty(inputs.parcels) else inputs.parcels,
     )
+    room.layers = placement_layers(
+        terrain=not _empty(inputs.terrain),
+        roads=None if roads is None else str(roads.attrs.get("road_kind", "centrelines")),
+        trees=not _empty(inputs.trees),
+        sewers=not _empty(inputs.sewers),
+        water=water is not None,
+        parcels=not _empty(inputs.parcels),
+        reach_m=p.drilling.reach_m,
+    )
+    return room
 
 
 def _design(

@@ -99,6 +99,8 @@ class GroupDesign:
     klic: Any
     dropouts: dict[str, float]
     meta: dict[str, str] = field(default_factory=dict)
+    #: the layers the loops were placed with, and those missing (RoomToDrill.layers)
+    layers: dict[str, str] = field(default_factory=dict)
 
 
 def _scenario_room(
@@ -226,6 +228,7 @@ def group_designs(
             ex,
             klic,
             drop.loc[gid].to_dict() if gid in drop.index else {},
+            layers=dict(room.layers),
         )
     log(f"design: {len(out)} group design(s) worked out in {len(SCENARIOS)} scenarios")
     return out

@@ -22,7 +22,7 @@ A mini net needs ground for its loops. This module finds it and sizes the field 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -39,7 +39,12 @@ from warmtegis.mini_nets.placement import place_loops
 from warmtegis.params.dwellings import BoreholeParams, DrillingParams
 from warmtegis.units import FULL_LOAD_HOURS
 
-__all__ = ["RoomToDrill", "room_to_drill"]
+__all__ = [
+    "MISSING",
+    "RoomToDrill",
+    "placement_layers",
+    "room_to_drill",
+]
 
 
 # building categories whose footprints own the ground around them (sheds do not)
@@ -68,6 +73,10 @@ class RoomToDrill:
         The exclusion zones (:func:`exclusion_zones`).
     ground : geopandas.GeoDataFrame or None
         The open ground the groups' ground was taken from (:func:`open_ground`).
+    layers : dict
+        Which input layers the placement used and which were missing: layer (Dutch, as the
+        design sheet names it) -> what was used, or ``"niet gegeven: ..."`` and what that
+        means (:func:`placement_layers`).
     """
 
     groups: pd.DataFrame
@@ -75,6 +84,7 @@ class RoomToDrill:
     drillable: gpd.GeoDataFrame
     exclusions: gpd.GeoDataFrame
     ground: gpd.GeoDataFrame | None = None
+    layers: dict[str, str] = field(default_factory=dict)
 
     def summary(self, eligible_dwellings: pd.Series | None = None) -> list[tuple[str, float, str]]:
         """Return the room figures as ``(key, value, unit)`` rows."""
@@ -91,6 +101,55 @@ class RoomToDrill:
             rows.append(("mini_net_dwellings_with_room", kept, "count"))
             rows.append(("mini_net_share_with_room", 100 * kept / total if total else 0.0, "%"))
         return rows
+
+
+MISSING = "niet gegeven"
+
+
+def placement_layers(
+    *,
+    terrain: bool,
+    roads: str | None,
+    trees: bool,
+    sewers: bool,
+    water: bool,
+    parcels: bool,
+    reach_m: float,
+) -> dict[str, str]:
+    """Say, in Dutch for the design sheet and tender, which layers placed the loops.
+
+    `roads` is ``"surfaces"`` (BGT wegdeel), ``"centrelines"`` (NWB, OSM) or None.
+
+    Examples
+    --------
+    >>> placement_layers(terrain=False, roads=None, trees=False, sewers=False, water=False,
+    ...                  parcels=False, reach_m=15)["wegen"]
+    'niet gegeven: de openbare weg is onbekend; een lus kan in de straat liggen'
+    """
+    road_text = {
+        "surfaces": "wegvlakken (BGT wegdeel), lussen 0,5 m ervan af",
+        "centrelines": "wegassen (NWB of OSM), gerekend als 6 m brede weg, lussen 0,5 m ervan af",
+        None: f"{MISSING}: de openbare weg is onbekend; een lus kan in de straat liggen",
+    }
+    return {
+        "open grond": "BGT-terreindelen (tuinen, erven, bermen)"
+        if terrain
+        else f"{MISSING}: alle grond binnen {reach_m:g} m van de woningen die geen gebouw, "
+        "weg of water is",
+        "wegen": road_text.get(roads, road_text[None]),
+        "bomen": "boomlaag: kroonprojectie + 1,5 m vrij"
+        if trees
+        else f"{MISSING}: afstand tot bomen niet gecontroleerd",
+        "riool": "rioollaag: halve diameter + 1 m vrij"
+        if sewers
+        else f"{MISSING}: afstand tot riolering niet gecontroleerd",
+        "water": "waterlaag: 2 m vrij"
+        if water
+        else f"{MISSING}: afstand tot water niet gecontroleerd",
+        "percelen": "kadastrale percelen: alleen op eigen grond van de deelnemers"
+        if parcels
+        else f"{MISSING}: eigendom van de grond niet gecontroleerd",
+    }
 
 
 def room_to_drill(

@@ -15,6 +15,7 @@ import pandas as pd
 import shapely
 
 from warmtegis.mini_nets.design import SCENARIOS
+from warmtegis.mini_nets.room import MISSING
 
 __all__ = ["sheet_html", "tender_markdown"]
 
@@ -333,14 +334,55 @@ def sheet_html(d: Any) -> str:
             )
         )
         out.append("</table></section>")
+    out.append(_layers_html(d))
     out.append(
         '<p class="note">Richtprijzen en aannames: docs/method.md §3c-3f van warmtegis; de '
         "lussen staan minstens de minimale onderlinge afstand uit elkaar en buiten de "
-        "uitsluitingszones (gebouwen, bomen, riool, water, weg); de lengte per lus volgt uit "
+        f"uitsluitingszones ({_zone_kinds(d)}); de lengte per lus volgt uit "
         "g-functies van deze posities, met de lussen van buurgroepen erbij.</p>"
         "</main></body></html>"
     )
     return "\n".join(out)
+
+
+def _zone_kinds(d: Any) -> str:
+    """Name, in Dutch, the kinds of exclusion zone this design kept its loops out of."""
+    kinds = [k for k in _KIND_NL if k in set(d.exclusions["kind"])] if len(d.exclusions) else []
+    return ", ".join(_KIND_NL[k] for k in kinds) or "geen"
+
+
+def _layers_html(d: Any) -> str:
+    """Render the sheet's section on the layers that placed the loops and those missing."""
+    if not d.layers:
+        return ""
+    rows = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in d.layers.items())
+    missing = [k for k, v in d.layers.items() if v.startswith(MISSING)]
+    warn = (
+        f'<p class="note"><strong>Let op:</strong> niet gecontroleerd: {_e(", ".join(missing))}. '
+        "Controleer de posities van de lussen daarop ter plaatse voordat er geboord wordt.</p>"
+        if missing
+        else ""
+    )
+    return (
+        "<section><h2>Gebruikte kaartlagen</h2><table><tr><th>laag</th><th>gebruikt</th></tr>"
+        f"{rows}</table>{warn}</section>"
+    )
+
+
+def _layers_markdown(d: Any) -> list[str]:
+    """List, for the tender, the layers that placed the loops and those that were missing."""
+    if not d.layers:
+        return []
+    out = ["", "## Gebruikte kaartlagen", ""]
+    out += [f"- {k}: {v}." for k, v in d.layers.items()]
+    missing = [k for k, v in d.layers.items() if v.startswith(MISSING)]
+    if missing:
+        out += [
+            "",
+            f"Niet gecontroleerd in het ontwerp: {', '.join(missing)}. De aanbieder controleert "
+            "de posities van de lussen daarop ter plaatse en meldt afwijkingen in de offerte.",
+        ]
+    return out
 
 
 def tender_markdown(d: Any) -> str:
@@ -409,7 +451,7 @@ def tender_markdown(d: Any) -> str:
         "- Melding van het gesloten bodemenergiesysteem bij de gemeente (Omgevingswet, Besluit "
         "activiteiten leefomgeving) en KLIC-melding voor het werkgebied vóór het graven.",
         "- Lussen niet dichter dan de minimale afstand van het ontwerp bij elkaar en buiten de "
-        "uitsluitingszones van `design.gpkg` (afstand tot gebouwen, bomen, riool, water, weg).",
+        f"uitsluitingszones van `design.gpkg` (afstand tot: {_zone_kinds(d)}).",
         "- Controle van de lengte per lus met een g-functieberekening op de definitieve "
         "posities (de grondparameters van het ontwerp staan in `design.gpkg`); "
         "vloeistoftemperatuur nooit onder het ontwerpminimum.",
@@ -425,6 +467,7 @@ def tender_markdown(d: Any) -> str:
         "- Garanties en onderhoud: looptijd, wat is inbegrepen, kosten per jaar.",
         "- Vergunningen en meldingen die de aanbieder verzorgt.",
         "- Referenties van vergelijkbare gedeelde bodemlussen.",
+        *_layers_markdown(d),
         "",
     ]
     return "\n".join(lines)

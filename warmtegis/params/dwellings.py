@@ -307,6 +307,11 @@ class DrillingParams(Section):
         temperature effect of a loop after 25 years is a few percent of its own.
     grid_m : float
         Spacing of the candidate positions loops are placed on (m). Default 1.0.
+    place_without_roads : bool
+        Without a road layer, BGT terrain or parcels nothing tells where the public road is,
+        and loops placed on the ground around the buildings may land in the street: by default
+        (false) room to drill is then not assessed (a counted warning). True places them on
+        that ground anyway, and the design sheet and tender say the road was unknown.
     """
 
     name: ClassVar[str] = "drilling"
@@ -319,6 +324,7 @@ class DrillingParams(Section):
     reach_m: float = field(default=15.0, metadata={"min": 0.1, "unit": "m"})
     interference_radius_m: float = field(default=20.0, metadata={"unit": "m"})
     grid_m: float = field(default=1.0, metadata={"min": 0.1, "unit": "m"})
+    place_without_roads: bool = False
 
 
 @dataclass(frozen=True)
