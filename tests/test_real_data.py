@@ -431,7 +431,9 @@ def test_loops_keep_off_a_street_centreline(tmp_path):
     d = loops.distance(street.geometry.iloc[0])
     assert d.min() >= 3.0 + 0.5 - 1e-6
     layers = result.drilling.layers
-    assert layers["wegen"].startswith("wegassen") and layers["open grond"].startswith("niet gegeven")
+    assert layers["wegen"].startswith("wegassen") and layers["open grond"].startswith(
+        "niet gegeven"
+    )
 
 
 def test_sheet_and_tender_name_the_missing_layers(tmp_path):

@@ -378,8 +378,8 @@ def read_verblijfsobjecten(
         ``address_id`` (hoofdadres nummeraanduiding, 16 digits). Withdrawn, never realised
         and ended (``eindGeldigheid`` set) units are dropped with a count.
     """
-    # Long function: every LVBAG part read, then each column checked and parsed in the order of the output
-    # frame
+    # Long function: every LVBAG part read, then each column checked and parsed in the order
+    # of the output frame
     path = Path(path)
     gdf = read_parts(
         path,

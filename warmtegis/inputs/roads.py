@@ -65,7 +65,8 @@ def read_roads(
     >>> len(roads), roads.attrs["road_kind"]
     (247, 'centrelines')
     """
-    # Long function: one reader for centrelines and surfaces (NWB, BGT, OSM), each column checked in turn
+    # Long function: one reader for centrelines and surfaces (NWB, BGT, OSM), each column
+    # checked in turn
     path = Path(path)
     if is_osm(path):
         return read_osm_roads_file(path)

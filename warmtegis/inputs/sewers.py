@@ -62,8 +62,8 @@ def read_sufrib(paths: PathLike | Sequence[PathLike]) -> gpd.GeoDataFrame:
         ``node_to``, ``street``, ``profile`` (shape code), ``height_mm``, ``width_mm`` and
         ``diameter_mm`` (the profile width, else its height).
     """
-    # Long function: the fixed-width SUFRIB records parsed file by file, then joined and checked in one
-    # place
+    # Long function: the fixed-width SUFRIB records parsed file by file, then joined and
+    # checked in one place
     files = [Path(paths)] if isinstance(paths, str | os.PathLike) else [Path(p) for p in paths]
     rows: list[dict[str, Any]] = []
     puts: dict[str, tuple[float, float]] = {}
