@@ -10,6 +10,7 @@ it for every group with placed loops (docs/method.md §3d). Part of the mini-net
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -96,11 +97,16 @@ class Trench:
     manifold : shapely.Point or None
     reason : str
         "" when routed, else why not ("no trench route: ...").
+    walls_not_reached : int
+        Dwellings whose trench ends at the open ground beside their wall (at most
+        ``wall_reach_m`` away) because the last straight stretch to the wall would cross
+        another building, a tree's root zone or water.
     """
 
     lines: gpd.GeoDataFrame
     manifold: object
     reason: str = ""
+    walls_not_reached: int = 0
 
     @property
     def length_by_surface(self) -> dict[str, float]:
@@ -143,7 +149,8 @@ def route_trench(
     zones, water), joined to their eight neighbours, each step priced at the trench price of
     its surface (``garden``/``open ground``, ``paving``, ``road crossing``). The manifold
     stands at the loop nearest the dwellings' centre; each dwelling's trench starts at the
-    routable point within ``wall_reach_m`` of its wall nearest the manifold. The tree joining
+    routable point within ``wall_reach_m`` of its wall nearest the manifold, and the trench
+    runs on from there straight to the wall, where the heat pump stands. The tree joining
     them is the shortest path heuristic's
     (:func:`~warmtegis.network.steiner_graph.shortest_path_tree`).
 
@@ -335,6 +342,25 @@ def _route(
     od, flow, _ = size_pe(np.asarray(kw), cp)
     a_, b_ = np.asarray(up_n), np.asarray(lo_n)
     coords = np.stack([np.c_[gx_[a_], gy_[a_]], np.c_[gx_[b_], gy_[b_]]], axis=1)
+    # the last stretch to each wall, where the heat pump stands: from the dwelling's grid point
+    # (outside the clearance the grid keeps) straight to the nearest point of its wall,
+    # sized for its own heat pump and priced as the ground it starts in
+    # (not through another building, a tree's root zone or water: there the trench stops at
+    # the grid point and the wall is counted as not reached)
+    stubs = shapely.shortest_line(node_pts[wall_nodes], shapely.boundary(dwellings))
+    has = shapely.length(stubs) > 1e-6
+    if len(blocked) and has.any():
+        si, bi = shapely.STRtree(blocked).query(stubs, predicate="intersects")
+        inside = shapely.intersects(stubs[si], shapely.buffer(blocked[bi], -0.01))
+        crossing = np.zeros(len(stubs), dtype=bool)
+        crossing[si[inside]] = True
+        has &= ~crossing
+    short = int((~has & (shapely.length(stubs) > 1e-6)).sum())
+    if has.any():
+        s_od, s_flow, _ = size_pe(ground[has], cp)
+        coords = np.concatenate([coords, shapely.get_coordinates(stubs[has]).reshape(-1, 2, 2)])
+        od, flow = np.r_[od, s_od], np.r_[flow, s_flow]
+        surf += glabel[np.asarray(wall_nodes)[has]].tolist()
     # one run per surface and pipe size, in the order a dissolve by both gives (by name)
     alpha = np.argsort(names)
     by_name = np.argsort(alpha)[np.asarray(surf)]
@@ -359,7 +385,7 @@ def _route(
         geometry=geom,
         crs=settings.crs,
     )
-    return Trench(lines, manifold)
+    return Trench(lines, manifold, walls_not_reached=short)
 
 
 def trench_ground(ground: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
@@ -406,7 +432,8 @@ def route_trenches(
     -------
     tuple
         Per group (``mini_net_id``, ``trench_routed_m``, ``trench_<surface>_m`` for garden,
-        paving and road crossing, ``has_trench``, ``trench_reason``), the trench lines
+        paving and road crossing, ``has_trench``, ``trench_reason``,
+        ``trench_walls_not_reached``), the trench lines
         (``mini_net_trenches``: ``mini_net_id``, ``length_m``, ``surface``, ``pipe_od_mm``,
         ``flow_m3_h``) and the manifolds (Point: ``mini_net_id``).
     """
@@ -426,7 +453,7 @@ def route_trenches(
         mine = members.get(gid, np.zeros(0, int))
         xy = hole_xy[by_group[gid]] if gid in by_group else np.zeros((0, 2))
         if not len(xy):
-            rows.append((gid, 0.0, 0.0, 0.0, 0.0, False, "no trench route: no loops placed"))
+            rows.append((gid, 0.0, 0.0, 0.0, 0.0, False, "no trench route: no loops placed", 0))
             continue
         near = block_tree.query(
             shapely.buffer(shapely.union_all(geoms[mine]), p.drilling.reach_m + 5)
@@ -443,6 +470,7 @@ def route_trenches(
                 by.get("road crossing", 0.0),
                 not t.reason,
                 t.reason,
+                t.walls_not_reached,
             )
         )
         if len(t.lines):
@@ -459,8 +487,18 @@ def route_trenches(
             "trench_road_m",
             "has_trench",
             "trench_reason",
+            "trench_walls_not_reached",
         ],
     )
+    short = int(table["trench_walls_not_reached"].sum())
+    if short:
+        log(
+            f"collective loop: at {short} dwelling(s) the trench ends beside the wall, up to "
+            f"wall_reach_m = {p.collective_loop.wall_reach_m:g} m from it: the straight last "
+            "stretch would cross another building, a tree's root zone or water "
+            "(trench_walls_not_reached in the mini_nets layer; the design sheet says so)",
+            logging.WARNING,
+        )
     trench_lines = (
         gpd.GeoDataFrame(pd.concat(lines, ignore_index=True), crs=settings.crs)
         if lines

@@ -297,6 +297,7 @@ def _scenario_design(
             sel,
             None if man is None or not len(man) else man.geometry.iloc[0],
             str(table.loc[gid, "trench_reason"]),
+            int(table.loc[gid, "trench_walls_not_reached"]),
         )
         reason = trench.reason
         if trench.manifold is None and len(xy):

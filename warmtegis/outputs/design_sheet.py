@@ -249,6 +249,17 @@ def sheet_html(d: Any) -> str:
         vals = [d.scenarios[s].trench_by_surface.get(surf, 0.0) for s in SCENARIOS]
         if any(v > 0 for v in vals):
             rows[f"Sleuf in {label} (m)"] = [_num(v) for v in vals]
+    short = [
+        d.scenarios[s].trench.walls_not_reached if d.scenarios[s].trench is not None else 0
+        for s in SCENARIOS
+    ]
+    if any(short):
+        rows["Sleuf eindigt naast de gevel"] = [
+            f'<span class="warn">{k} woning(en): gebouw, boom of water ertussen</span>'
+            if k
+            else "–"
+            for k in short
+        ]
     rows["Past het?"] = [
         "ja" if d.scenarios[s].fits else f'<span class="warn">{_e(d.scenarios[s].reason)}</span>'
         for s in SCENARIOS
