@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -60,20 +61,32 @@ def test_map_layers_and_popups(otterlo):
     m = to_folium(otterlo, tiles=None)
     html = m.get_root().render()
     for name in (
-        "Free trench corridors",
-        "Bottlenecks",
-        "Heat network pipes (class, DN)",
-        "Mini-net groups",
-        "Buildings (mini net / heat network)",
-        "Streets: does the trench fit?",
-        "Obstacles (root zones, sewer clearances)",
+        "Vrije sleufruimte",
+        "Knelpunten",
+        "Warmtenet: leidingen (klasse, DN)",
+        "Mini-warmtenetten: groepen",
+        "Gebouwen (mini-warmtenet, warmtenet)",
+        "Straten: past de sleuf?",
+        "Obstakels (wortelzones, rioolafstand)",
     ):
         assert name in html
-    assert "free width (m)" in html and "blocked by" in html  # segment popup
-    assert "peak (kW)" in html and "DN" in html  # pipe popup
-    assert "investment per dwelling (EUR)" in html  # mini-net popup
+    for name in ("Mini-warmtenetten: bodemlussen", "Mini-warmtenetten: sleuf"):
+        assert name in html
+    assert "vrije breedte (m)" in html and "geblokkeerd door" in html  # segment popup
+    assert "piekvermogen (kW)" in html and "DN" in html  # pipe popup
+    assert "investering per woning (incl. btw)" in html  # mini-net popup
     assert "warmtegis-legend" in html
+    for entry in ("warmtebron", "mini-warmtenet: bodemlus", "mini-warmtenet: sleuf"):
+        assert entry in html  # the legend names every kind of feature on the map
     assert "tile.openstreetmap" not in html  # no tiles: renders offline
+    # self-contained by default: Leaflet inlined, none of folium's six CDNs linked
+    assert "<script src=" not in html and "stylesheet" not in html
+    assert "L.Map" in html or "Leaflet" in html
+    # popups in euros, rounded, Dutch notation (no cents, no raw codes)
+    nets = otterlo.layers["mini_nets"]
+    first = nets["capex_per_dwelling_eur"].iloc[0]
+    assert json.dumps(f"€ {first:,.0f}".replace(",", ".")) in html
+    assert '"goedkoopst": "mini-warmtenet"' in html or '"goedkoopst": "eigen' in html
 
 
 def test_map_with_missing_assets_leaves_the_old_map(otterlo, tmp_path):
@@ -97,10 +110,11 @@ def leaflet_dist() -> Path | None:
 
 
 def test_map_in_headless_chromium(otterlo, tmp_path):
-    skip_without("chromium", "leaflet")
+    skip_without("chromium")
     from selenium.webdriver.common.by import By
 
-    html = write_map(otterlo, tmp_path / "otterlo.html", tiles=None, assets=leaflet_dist())
+    # the default map: Leaflet inlined from warmtegis's own copy (no CDN, no assets needed)
+    html = write_map(otterlo, tmp_path / "otterlo.html", tiles=None)
     with headless_page(html) as page:
         errors = [e for e in page.get_log("browser") if e["level"] == "SEVERE"]
         assert errors == []
@@ -108,37 +122,49 @@ def test_map_in_headless_chromium(otterlo, tmp_path):
             el.text
             for el in page.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-overlays label")
         ]
-        assert "Heat network pipes (class, DN)" in labels
-        assert "Mini-net groups" in labels and "Bottlenecks" in labels
+        assert "Warmtenet: leidingen (klasse, DN)" in labels
+        assert "Mini-warmtenetten: groepen" in labels and "Knelpunten" in labels
         drawn = page.execute_script("return document.querySelectorAll('canvas').length")
         assert drawn >= 1  # prefer_canvas: the vector layers are drawn on a canvas
-        assert page.find_element(By.ID, "warmtegis-legend").is_displayed()
+        legend = page.find_element(By.ID, "warmtegis-legend")
+        assert legend.is_displayed()
+        # the metric scale bar stays visible: the legend does not cover it
+        scale = page.find_element(By.CSS_SELECTOR, ".leaflet-control-scale")
+        assert scale.is_displayed()
+        a, b = legend.rect, scale.rect
+        apart = (
+            a["x"] >= b["x"] + b["width"]
+            or b["x"] >= a["x"] + a["width"]
+            or a["y"] >= b["y"] + b["height"]
+            or b["y"] >= a["y"] + a["height"]
+        )
+        assert apart, (a, b)
         # every feature of every layer is on the map, styled and with its popup (the
         # layers' features are added to the page as text, see export._layer_class)
         found = page.execute_script(_OVERLAYS_JS)
     layers = otterlo.layers
     expected = {
-        "Free trench corridors": "free_corridors",
-        "Obstacles (root zones, sewer clearances)": "obstacles",
-        "Streets: does the trench fit?": "road_segments",
-        "Bottlenecks": "bottlenecks",
-        "Heat network pipes (class, DN)": "pipes",
-        "Mini-net groups": "mini_nets",
-        "Buildings (mini net / heat network)": "buildings",
+        "Vrije sleufruimte": "free_corridors",
+        "Obstakels (wortelzones, rioolafstand)": "obstacles",
+        "Straten: past de sleuf?": "road_segments",
+        "Knelpunten": "bottlenecks",
+        "Warmtenet: leidingen (klasse, DN)": "pipes",
+        "Mini-warmtenetten: groepen": "mini_nets",
+        "Gebouwen (mini-warmtenet, warmtenet)": "buildings",
     }
     for label, key in expected.items():
         assert found[label]["n"] == int(layers[key].geometry.notna().sum()), label
         assert found[label]["popup"], label
         assert found[label]["empty"] == 0, label  # no feature simplified away
-    pipes = found["Heat network pipes (class, DN)"]
+    pipes = found["Warmtenet: leidingen (klasse, DN)"]
     assert {c: PIPE_COLOURS[c] for c, _ in pipes["pipe_class_colour"]} == dict(
         pipes["pipe_class_colour"]
     )
     assert set(c for c, _ in pipes["pipe_class_colour"]) == set(layers["pipes"]["pipe_class"])
     seg = layers["road_segments"]
-    streets = found["Streets: does the trench fit?"]
+    streets = found["Straten: past de sleuf?"]
     assert sorted(streets["ids"]) == sorted(seg["segment_id"].astype(str))
-    assert "free width (m)" in streets["first_popup"]
+    assert "vrije breedte (m)" in streets["first_popup"]
 
 
 # per overlay of the layer control: its features, the popup of the first one, and for the

@@ -2,10 +2,11 @@
 
 :func:`to_folium` draws a study result as a :class:`folium.Map` with toggleable layers (free
 corridors, bottlenecks, obstacles, road segments, pipes by class and DN, mini-net groups,
-buildings by role), popups with the key attributes, a legend, fitted to the area. With
-``tiles=None`` and ``assets=`` a folder holding Leaflet's ``leaflet.js`` and ``leaflet.css``
-the HTML is self-contained and renders offline. :func:`write_map` writes it to a temporary
-file that replaces the target only when complete.
+their loops and trenches, buildings by role, the heat source), Dutch popups, a legend and a
+metric scale bar, fitted to the area. Leaflet's ``leaflet.js`` and ``leaflet.css`` are inlined (the copy shipped with warmtegis, or
+``assets=`` a folder of them), so the HTML renders offline; only the background tiles need
+internet. :func:`write_map` writes it to a temporary file that replaces the target only when
+complete.
 """
 
 from __future__ import annotations
@@ -30,7 +31,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from warmtegis.pipeline import StudyResult
 
-__all__ = ["PIPE_COLOURS", "inline_leaflet", "to_folium", "write_map"]
+__all__ = [
+    "BOREHOLE_COLOUR",
+    "GROUP_COLOUR",
+    "PIPE_COLOURS",
+    "TRENCH_COLOUR",
+    "bundled_leaflet",
+    "inline_leaflet",
+    "to_folium",
+    "write_map",
+]
 
 
 #: Colour per pipe class on maps.
@@ -186,10 +196,16 @@ def _geojson(
     style: Any,
     *,
     show: bool = True,
+    extra: list[str] | None = None,
+    marker: Any = None,
 ) -> Any:
-    """Build a toggleable GeoJson layer with a popup of `fields` (column -> label)."""
+    """Build a toggleable GeoJson layer with a popup of `fields` (column -> label).
+
+    `extra` columns are kept in the features for the style only; points are drawn with
+    `marker` (a :class:`folium.CircleMarker`; Leaflet's default pin needs image files).
+    """
     folium = _folium()
-    data = _plain(gdf, list(fields))
+    data = _plain(gdf, [*fields, *(extra or [])])
     features, properties = _features_json(data)
     x0, y0, x1, y1 = data.total_bounds
     layer = _layer_class()(
@@ -199,6 +215,7 @@ def _geojson(
         name=name,
         show=show,
         style_function=style,
+        **({"marker": marker} if marker is not None else {}),
         popup=folium.GeoJsonPopup(
             fields=[f for f in fields if f in data.columns],
             aliases=[a for f, a in fields.items() if f in data.columns],
@@ -210,17 +227,73 @@ def _geojson(
     return layer
 
 
-def _legend(items: dict[str, str], title: str) -> str:
+def _legend(items: dict[str, str], title: str, note: str = "") -> str:
     rows = "".join(
         f'<div><span style="display:inline-block;width:14px;height:8px;margin-right:6px;'
         f'background:{c}"></span>{html.escape(k)}</div>'
         for k, c in items.items()
     )
+    foot = f'<div style="margin-top:4px;color:#555">{html.escape(note)}</div>' if note else ""
+    # bottom right, above the attribution: Leaflet's metric scale bar keeps the bottom left
     return (
-        '<div id="warmtegis-legend" style="position:fixed;bottom:24px;left:12px;z-index:9999;'
+        '<div id="warmtegis-legend" style="position:fixed;bottom:28px;right:10px;z-index:9999;'
         "background:white;padding:8px 10px;border:1px solid #999;border-radius:4px;"
-        f'font:12px sans-serif"><b>{html.escape(title)}</b>{rows}</div>'
+        f'font:12px sans-serif"><b>{html.escape(title)}</b>{rows}{foot}</div>'
     )
+
+
+def bundled_leaflet() -> Path:
+    """Return the folder of the Leaflet 1.9.4 files shipped with warmtegis (inlined by default).
+
+    Examples
+    --------
+    >>> sorted(p.name for p in bundled_leaflet().glob("leaflet.*"))
+    ['leaflet.css', 'leaflet.js']
+    """
+    from importlib import resources
+
+    return Path(str(resources.files("warmtegis").joinpath("data", "leaflet")))
+
+
+_CATEGORY_NL = {
+    "ground_bound": "grondgebonden woning",
+    "apartments": "appartementengebouw",
+    "non_residential": "utiliteit",
+    "outbuilding": "bijgebouw",
+    "not_in_use": "niet in gebruik",
+    "unknown": "onbekend",
+}
+_ROLE_NL = {
+    "mini-net candidate": "mini-warmtenet (kandidaat)",
+    "connected to the heat network": "aangesloten op het warmtenet",
+    "other": "overig",
+}
+_CHEAPEST_NL = {
+    "mini_net": "mini-warmtenet",
+    "air_source": "eigen luchtwarmtepomp",
+    "ground_source": "eigen bodemwarmtepomp",
+}
+_PIPE_NL = {"transport": "transport", "primary": "primair", "secondary": "secundair",
+            "service": "aansluitleiding"}  # fmt: skip
+_SURFACE_NL = {"garden": "tuin", "open ground": "open grond", "paving": "verharding",
+               "road crossing": "wegkruising"}  # fmt: skip
+_OBSTACLE_NL = {"tree": "boom (wortelzone)", "sewer": "riool (vrije ruimte)"}
+BOREHOLE_COLOUR, TRENCH_COLOUR, GROUP_COLOUR = "#08519c", "#8c510a", "#006d2c"
+
+
+def _euro(values: pd.Series) -> pd.Series:
+    """Whole euros as Dutch text (``€ 12.345``); unknown stays unknown."""
+    v = pd.to_numeric(values, errors="coerce")
+    text = v.map(lambda x: f"€ {x:,.0f}".replace(",", ".") if pd.notna(x) else None)
+    return text.astype(object)
+
+
+def _dutch(values: pd.Series, names: dict[str, str]) -> pd.Series:
+    return values.map(lambda x: names.get(x, x) if isinstance(x, str) else x).astype(object)
+
+
+def _yes(values: pd.Series) -> pd.Series:
+    return values.map(lambda x: None if pd.isna(x) else ("ja" if bool(x) else "nee")).astype(object)
 
 
 def to_folium(
@@ -229,115 +302,170 @@ def to_folium(
     tiles: str | None = "OpenStreetMap",
     assets: str | Path | None = None,
 ) -> folium.Map:
-    """Draw a study result on an interactive Leaflet map.
+    """Draw a study result on an interactive Leaflet map, in Dutch.
 
     Parameters
     ----------
     result
         From :func:`~warmtegis.run_study`.
     tiles
-        Background tiles (any folium tile name); None for none (offline use).
+        Background tiles (any folium tile name); None for none. The tiles are the only part
+        of the page that needs internet.
     assets
-        Folder with ``leaflet.js`` and ``leaflet.css`` (Leaflet 1.9's ``dist``): inlined
-        into the page instead of the CDN links, so the HTML renders without internet.
+        Folder with ``leaflet.js`` and ``leaflet.css`` (Leaflet 1.9's ``dist``) to inline;
+        default the copy shipped with warmtegis (:func:`bundled_leaflet`), so the page renders
+        without internet. ``"cdn"`` keeps folium's links to its six CDNs instead.
 
     Returns
     -------
     folium.Map
-        With one toggleable layer per output, a layer control, a legend and popups.
+        With one toggleable layer per output, a layer control, a legend, a metric scale bar
+        and Dutch popups (euros rounded).
 
     Examples
     --------
     >>> from warmtegis.datasets import demo_result
     >>> m = to_folium(demo_result(), tiles=None)
     >>> html = m.get_root().render()
-    >>> type(m).__name__, "free corridor" in html, "bottleneck" in html
-    ('Map', True, True)
+    >>> type(m).__name__, "Vrije sleufruimte" in html, "cdn.jsdelivr" in html
+    ('Map', True, False)
     """
     # Long function: the map's layers one after another, a few lines each
     folium = _folium()
     layers = result.layers
     m = folium.Map(tiles=tiles, control_scale=True, prefer_canvas=True)
-    if assets is not None:
-        inline_leaflet(m, Path(assets))
+    if assets != "cdn":
+        inline_leaflet(m, bundled_leaflet() if assets is None else Path(assets))
+    legend: dict[str, str] = {}
 
     if "free_corridors" in layers and len(layers["free_corridors"]):
         _geojson(
             layers["free_corridors"],
-            "Free trench corridors",
-            {"area_m2": "free area (m²)"},
+            "Vrije sleufruimte",
+            {"area_m2": "vrije ruimte (m²)"},
             lambda f: {"color": "#31a354", "weight": 0, "fillOpacity": 0.35},
         ).add_to(m)
+        legend["vrije sleufruimte"] = "#31a354"
     if "obstacles" in layers and len(layers["obstacles"]):
         colours = {"tree": "#74c476", "sewer": "#6baed6"}
+        o = layers["obstacles"].assign(soort=lambda d: _dutch(d["kind"], _OBSTACLE_NL))
         _geojson(
-            layers["obstacles"],
-            "Obstacles (root zones, sewer clearances)",
-            {"kind": "kind", "source_id": "source", "buffer_m": "buffer (m)"},
+            o,
+            "Obstakels (wortelzones, rioolafstand)",
+            {"soort": "soort", "source_id": "bron", "buffer_m": "afstand (m)"},
             lambda f: {
                 "color": colours.get(f["properties"]["kind"], "#969696"),
                 "weight": 0.5,
                 "fillOpacity": 0.25,
             },
             show=False,
+            extra=["kind"],
         ).add_to(m)
     if "road_segments" in layers and len(layers["road_segments"]):
+        r = layers["road_segments"].assign(past=lambda d: _yes(d["passable"]))
         _geojson(
-            layers["road_segments"],
-            "Streets: does the trench fit?",
+            r,
+            "Straten: past de sleuf?",
             {
-                "segment_id": "segment",
-                "road_width_m": "road width (m)",
-                "free_width_m": "free width (m)",
-                "passable": "trench fits",
-                "blocked_length_m": "blocked (m)",
-                "blocked_by": "blocked by",
+                "segment_id": "wegvak",
+                "road_width_m": "wegbreedte (m)",
+                "free_width_m": "vrije breedte (m)",
+                "past": "sleuf past",
+                "blocked_length_m": "geblokkeerd (m)",
+                "blocked_by": "geblokkeerd door",
             },
             lambda f: {
                 "color": "#636363" if f["properties"]["passable"] else "#e377c2",
                 "weight": 2,
                 "dashArray": None if f["properties"]["passable"] else "5 4",
             },
+            extra=["passable"],
         ).add_to(m)
+        legend.update({"straat: sleuf past": "#636363", "straat: geen ruimte": "#e377c2"})
     if "bottlenecks" in layers and len(layers["bottlenecks"]):
         _geojson(
             layers["bottlenecks"],
-            "Bottlenecks",
-            {"segment_id": "segment", "reason": "reason", "length_m": "length (m)"},
+            "Knelpunten",
+            {"segment_id": "wegvak", "reason": "reden", "length_m": "lengte (m)"},
             lambda f: {"color": "#bd0026", "weight": 4, "fillOpacity": 0.6},
         ).add_to(m)
+        legend["knelpunt"] = "#bd0026"
     if "pipes" in layers and len(layers["pipes"]):
+        p = layers["pipes"].assign(
+            klasse=lambda d: _dutch(d["pipe_class"], _PIPE_NL),
+            kosten=lambda d: _euro(d["cost_eur"]),
+        )
         _geojson(
-            layers["pipes"],
-            "Heat network pipes (class, DN)",
+            p,
+            "Warmtenet: leidingen (klasse, DN)",
             {
-                "pipe_class": "class",
+                "klasse": "klasse",
                 "dn": "DN",
-                "peak_kw": "peak (kW)",
-                "dwellings_served": "dwellings served",
-                "length_m": "length (m)",
-                "cost_eur": "cost (EUR)",
+                "peak_kw": "piekvermogen (kW)",
+                "dwellings_served": "woningen erachter",
+                "length_m": "lengte (m)",
+                "kosten": "kosten (excl. btw)",
             },
             lambda f: {
                 "color": PIPE_COLOURS.get(f["properties"]["pipe_class"], "#000"),
                 "weight": 1.5 + (f["properties"]["dn"] or 20) / 40,
                 "opacity": 0.9,
             },
+            extra=["pipe_class"],
         ).add_to(m)
+        legend.update({f"leiding: {_PIPE_NL[k]}": c for k, c in PIPE_COLOURS.items()})
     if "mini_nets" in layers and len(layers["mini_nets"]):
+        n = layers["mini_nets"].assign(
+            per_woning=lambda d: _euro(d["capex_per_dwelling_eur"]),
+            goedkoopst=lambda d: _dutch(d["cheapest"], _CHEAPEST_NL) if "cheapest" in d else None,
+        )
         _geojson(
-            layers["mini_nets"],
-            "Mini-net groups",
+            n,
+            "Mini-warmtenetten: groepen",
             {
-                "mini_net_id": "group",
-                "n_dwellings": "dwellings",
-                "n_boreholes": "boreholes",
-                "borehole_depth_m": "borehole depth (m)",
-                "capex_per_dwelling_eur": "investment per dwelling (EUR)",
-                "cheapest": "cheapest option",
+                "mini_net_id": "groep",
+                "n_dwellings": "woningen",
+                "n_boreholes": "bodemlussen",
+                "borehole_depth_m": "diepte per lus (m)",
+                "per_woning": "investering per woning (incl. btw)",
+                "goedkoopst": "goedkoopste keuze",
             },
-            lambda f: {"color": "#006d2c", "weight": 2, "fillOpacity": 0.1},
+            lambda f: {"color": GROUP_COLOUR, "weight": 2, "fillOpacity": 0.1},
         ).add_to(m)
+        legend["mini-warmtenet: groep"] = GROUP_COLOUR
+    if "mini_net_trenches" in layers and len(layers["mini_net_trenches"]):
+        t = layers["mini_net_trenches"].assign(
+            ondergrond=lambda d: _dutch(d["surface"], _SURFACE_NL)
+        )
+        _geojson(
+            t,
+            "Mini-warmtenetten: sleuf",
+            {
+                "mini_net_id": "groep",
+                "ondergrond": "ondergrond",
+                "pipe_od_mm": "PE-leiding (mm)",
+                "length_m": "lengte (m)",
+            },
+            lambda f: {"color": TRENCH_COLOUR, "weight": 2, "dashArray": "4 3"},
+        ).add_to(m)
+        legend["mini-warmtenet: sleuf"] = TRENCH_COLOUR
+    if "boreholes" in layers and len(layers["boreholes"]):
+        bh = layers["boreholes"]
+        if "scenario" in bh:
+            bh = bh[bh["scenario"] == "as built"]
+        _geojson(
+            bh,
+            "Mini-warmtenetten: bodemlussen",
+            {"mini_net_id": "groep", "depth_m": "diepte (m)"},
+            lambda f: {
+                "color": BOREHOLE_COLOUR,
+                "fillColor": BOREHOLE_COLOUR,
+                "weight": 1,
+                "fillOpacity": 0.9,
+            },
+            marker=folium.CircleMarker(radius=3),
+        ).add_to(m)
+        legend["mini-warmtenet: bodemlus"] = BOREHOLE_COLOUR
     if "buildings" in layers and len(layers["buildings"]):
         b = layers["buildings"].copy()
         role = np.where(
@@ -346,37 +474,39 @@ def to_folium(
             np.where(b["connected"].astype(bool), "connected to the heat network", "other"),
         )
         b["role"] = role
+        b["rol"] = _dutch(b["role"], _ROLE_NL)
+        b["soort"] = _dutch(b["category"], _CATEGORY_NL)
         _geojson(
             b,
-            "Buildings (mini net / heat network)",
+            "Gebouwen (mini-warmtenet, warmtenet)",
             {
-                "building_id": "building",
-                "category": "category",
-                "dwellings": "dwellings",
-                "heat_demand_gj": "heat demand (GJ/yr)",
-                "role": "role",
+                "building_id": "pand",
+                "soort": "soort",
+                "dwellings": "woningen",
+                "heat_demand_gj": "warmtevraag (GJ/jaar)",
+                "rol": "rol",
             },
             lambda f: {
                 "color": _BUILDING_COLOURS[f["properties"]["role"]],
                 "weight": 0.5,
                 "fillOpacity": 0.6,
             },
+            extra=["role"],
         ).add_to(m)
+        legend.update({f"gebouw: {_ROLE_NL[k]}": c for k, c in _BUILDING_COLOURS.items()})
     if result.network is not None:
         src = result.network.nodes.geometry.iloc[result.network.source_node]
         lon, lat = shapely.get_coordinates(
             gpd.GeoSeries([src], crs=settings.crs).to_crs(4326).values
         )[0]
         folium.CircleMarker(
-            (lat, lon), radius=8, color="black", fill=True, fill_opacity=1, tooltip="heat source"
+            (lat, lon), radius=8, color="black", fill=True, fill_opacity=1, tooltip="warmtebron"
         ).add_to(m)
+        legend["warmtebron"] = "#000000"
     folium.LayerControl(collapsed=False).add_to(m)
-    legend = {f"pipe: {k}": c for k, c in PIPE_COLOURS.items()}
-    legend.update({"street, trench fits": "#636363", "street, no trench room": "#e377c2"})
-    legend.update({"free corridor": "#31a354", "bottleneck": "#bd0026"})
-    legend.update({f"building: {k}": c for k, c in _BUILDING_COLOURS.items()})
-    name = result.study.name if result.study is not None else "study"
-    m.get_root().html.add_child(folium.Element(_legend(legend, name)))
+    name = result.study.name if result.study is not None else "studie"
+    note = "Achtergrond: OpenStreetMap (alleen met internet)" if tiles else ""
+    m.get_root().html.add_child(folium.Element(_legend(legend, name, note)))
     extent = layers["input_roads"] if "input_roads" in layers else layers["input_buildings"]
     xmin, ymin, xmax, ymax = (
         gpd.GeoSeries(shapely.box(*extent.total_bounds), crs=settings.crs).to_crs(4326).total_bounds
