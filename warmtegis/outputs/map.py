@@ -3,10 +3,10 @@
 :func:`to_folium` draws a study result as a :class:`folium.Map` with toggleable layers (free
 corridors, bottlenecks, obstacles, road segments, pipes by class and DN, mini-net groups,
 their loops and trenches, buildings by role, the heat source), Dutch popups, a legend and a
-metric scale bar, fitted to the area. Leaflet's ``leaflet.js`` and ``leaflet.css`` are inlined (the copy shipped with warmtegis, or
-``assets=`` a folder of them), so the HTML renders offline; only the background tiles need
-internet. :func:`write_map` writes it to a temporary file that replaces the target only when
-complete.
+metric scale bar, fitted to the area. Leaflet's ``leaflet.js`` and ``leaflet.css`` are
+inlined (the copy shipped with warmtegis, or ``assets=`` a folder of them), so the HTML renders
+offline; only the background tiles need internet. :func:`write_map` writes it to a temporary
+file that replaces the target only when complete.
 """
 
 from __future__ import annotations
