@@ -19,6 +19,8 @@ from warmtegis.datasets import get_path
 from warmtegis.inputs.bag import read_verblijfsobjecten
 from warmtegis.national.batch import run_batch
 from warmtegis.national.potential import BAND, potential_table, write_potential
+from warmtegis.params.dwellings import DrillingParams
+from warmtegis.params.parameters import Parameters
 
 OUT = Path(__file__).parent
 
@@ -75,6 +77,9 @@ def main() -> None:
                 client=client,
                 drill=True,
                 id_column="buurtcode" if areas is not None else None,
+                # BAG only, no roads: the loops go on the ground around the buildings, which
+                # may include the street (the screening's known overestimate)
+                parameters=Parameters(drilling=DrillingParams(place_without_roads=True)),
             )
             t = potential_table(res.areas)
             base = t["row_and_semi_dwellings"].sum()

@@ -18,6 +18,8 @@ from warmtegis.national.areas import grid_areas
 from warmtegis.national.batch import run_batch
 from warmtegis.national.bundles import totals
 from warmtegis.national.prepare import PreparedBuildings, prepare_buildings
+from warmtegis.params.dwellings import DrillingParams
+from warmtegis.params.parameters import Parameters
 
 DOESBURG = get_path("doesburg/bag_pand.gpkg")
 
@@ -146,7 +148,11 @@ def test_potential_report_of_a_drilled_batch(doesburg, prepared, client, tmp_pat
 
     areas = grid_areas(doesburg, 2000)
     areas["gemeente"] = "Doesburg"
-    res = run_batch(areas, prepared, client=client, drill=True, group_column="gemeente")
+    # BAG only: the loops are placed on the ground around the buildings (opted in)
+    anyway = Parameters(drilling=DrillingParams(place_without_roads=True))
+    res = run_batch(
+        areas, prepared, client=client, drill=True, group_column="gemeente", parameters=anyway
+    )
     try:
         a = res.areas
         assert (a["dwellings_with_room"] <= a["eligible_dwellings"]).all()

@@ -445,7 +445,8 @@ def prepare(
     "--drill/--no-drill",
     default=False,
     show_default=True,
-    help="Also run room to drill per area (fallback open ground; about 60 ms per group).",
+    help="Also run room to drill per area (about 60 ms per group). Without --roads it needs "
+    "[parameters.drilling] place_without_roads = true in --params.",
 )
 @click.option(
     "--potential",
