@@ -21,6 +21,8 @@ from warmtegis.datasets import get_path
 from warmtegis.mini_nets.collective_loop import route_trenches
 from warmtegis.mini_nets.design import dropouts, insulation_scenarios
 from warmtegis.outputs.design_package import write_design_packages
+from warmtegis.params.dwellings import DrillingParams
+from warmtegis.params.parameters import Parameters
 from warmtegis.pipeline import Inputs, run_stages
 
 
@@ -71,7 +73,9 @@ def main():
     bench("Otterlo", run_study(get_path("otterlo/study.toml")), args.groups)
     doesburg = read_buildings(get_path("doesburg/bag_pand.gpkg"))
     t = time.perf_counter()
-    result = run_stages(Inputs(buildings=doesburg), name="doesburg")
+    # BAG only: the loops go on the ground around the buildings (opted in; no road layer)
+    anyway = Parameters(drilling=DrillingParams(place_without_roads=True))
+    result = run_stages(Inputs(buildings=doesburg), anyway, name="doesburg")
     print(
         f"| Doesburg | run_stages (incl. room to drill, design stage) | "
         f"{len(result.layers['mini_nets'])} | {time.perf_counter() - t:.1f} | | |"

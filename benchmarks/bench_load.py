@@ -80,6 +80,31 @@ def _shapefile(tmp: Path) -> Path:
     return out
 
 
+def _lvbag_parts(tmp: Path, n: int) -> tuple[Path, Path]:
+    """A folder and a zip of `n` LVBAG pand parts (the sample's part repeated, ids renumbered)."""
+    import io
+    import re
+    import zipfile
+
+    src = zipfile.ZipFile(get_path("lvbag/BAGNLDL-15092020-small.zip"))
+    inner = zipfile.ZipFile(io.BytesIO(src.read("9999PND15092020.zip")))
+    (name,) = inner.namelist()
+    xml = inner.read(name).decode()
+    folder = tmp / "lvbag_parts"
+    folder.mkdir()
+    with zipfile.ZipFile(tmp / "lvbag_parts.zip", "w") as z:
+        for k in range(1, n + 1):
+            part = re.sub(
+                r">0221(\d{4})(\d{8})<",
+                lambda m, k=k: f">0221{k:04d}{m.group(2)}<",  # each part its own panden
+                xml,
+            )
+            fname = f"0221PND15092020-{k:06d}.xml"
+            (folder / fname).write_text(part)
+            z.writestr(fname, part)
+    return folder, tmp / "lvbag_parts.zip"
+
+
 def main() -> None:
     settings.within_netherlands = False  # the OSM extract is of Kouvola, Finland
     rows = []
@@ -105,6 +130,10 @@ def main() -> None:
             rows.append((stage, "kouvola.osm.pbf", len(out), dt, peak))
         out, dt, peak = timed(read_buildings, _shapefile(Path(tmp)))
         rows.append(("buildings", "wageningen PDOK shapefile", len(out), dt, peak))
+        folder, zipped = _lvbag_parts(Path(tmp), 200)
+        for label, path in (("folder", folder), ("zip", zipped)):
+            out, dt, peak = timed(read_buildings, path)
+            rows.append(("buildings", f"LVBAG delivery, 200 parts ({label})", len(out), dt, peak))
         path = tiled("doesburg/bag_pand.gpkg", 10, Path(tmp))
         out, dt, peak = timed(read_buildings, path)
         rows.append(("buildings", "doesburg x10 (tiled)", len(out), dt, peak))

@@ -60,7 +60,8 @@ def main() -> None:
                 '[study]\nname = "voorburg-den-haag"\n[inputs]\n'
                 f'buildings = {{ path = "{full}", layer = "pand" }}\n'
                 f'verblijfsobjecten = {{ path = "{full}", layer = "verblijfsobject" }}\n'
-                f'addresses = {{ path = "{full}", layer = "nummeraanduiding" }}\n',
+                f'addresses = {{ path = "{full}", layer = "nummeraanduiding" }}\n'
+                "[parameters.drilling]\nplace_without_roads = true\n",
                 encoding="utf-8",
             )
             measure("Voorburg + Den Haag, full export (shared store)", study)
