@@ -48,7 +48,9 @@ __all__ = [
 #: Why a run has no group designs, and what to give it.
 NEEDS_ROOM_TO_DRILL = (
     "the design package needs the room-to-drill stage: a study with buildings whose mini-net "
-    "stage found groups (give [inputs] terrain for BGT open ground)"
+    "stage found groups, and a road layer, BGT terrain or parcels to keep the loops off the "
+    "public road (give [inputs] roads or terrain, or set [parameters.drilling] "
+    "place_without_roads = true to place them without)"
 )
 
 
