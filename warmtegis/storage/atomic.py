@@ -114,7 +114,9 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     if path.exists() and not path.is_dir():
         raise InputError(f"output {path} is a file; give a folder name")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(f"output folder {parent} is not writable; choose another folder")
+        raise InputError(
+            f"cannot write to the output folder {parent}: permission denied; choose another folder"
+        )
     tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp = parent / f".{path.name}{_TMP}{tag}"
     tmp.mkdir()
@@ -217,9 +219,11 @@ class OutputSet:
                 )
                 continue
             if not os.access(parent, os.W_OK | os.X_OK):
+                read_only = bool(os.statvfs(parent).f_flag & os.ST_RDONLY)
                 problem = (
-                    f"cannot write to the output folder {parent}: permission denied; choose a "
-                    "folder you may write to (--out)"
+                    f"cannot write to the output folder {parent}: "
+                    f"{'the file system is read-only' if read_only else 'permission denied'}; "
+                    "choose a folder you may write to (--out)"
                 )
                 if problem not in problems:
                     problems.append(problem)
