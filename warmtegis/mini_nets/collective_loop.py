@@ -437,6 +437,8 @@ def route_trenches(
         (``mini_net_trenches``: ``mini_net_id``, ``length_m``, ``surface``, ``pipe_od_mm``,
         ``flow_m3_h``) and the manifolds (Point: ``mini_net_id``).
     """
+    # Long function: one loop over the groups, then the per-group table, the lines and the
+    # manifolds assembled in one place
     p = params or Parameters()
     surfaces = _SurfaceIndex.of(trench_ground(ground, roads))
     blocked = trench_blocked(buildings, exclusions)
