@@ -122,7 +122,8 @@ class StageResults:
         the summary and listed in the GeoPackage's ``warnings`` table.
     skipped : list of str
         Stages that did not run for want of an input (``corridors`` and ``routing and costs``
-        without roads), each a ``skipped_<stage>`` row of the summary.
+        without roads; ``room to drill`` without roads, terrain or parcels), each a
+        ``skipped_<stage>`` row of the summary.
 
     Examples
     --------

@@ -362,12 +362,17 @@ def _zone_kinds(d: Any) -> str:
     return ", ".join(_KIND_NL[k] for k in kinds) or "geen"
 
 
+def _missing_layers(d: Any) -> list[str]:
+    """Name the layers the design's loops were placed without."""
+    return [k for k, v in d.layers.items() if v.startswith(MISSING)]
+
+
 def _layers_html(d: Any) -> str:
     """Render the sheet's section on the layers that placed the loops and those missing."""
     if not d.layers:
         return ""
     rows = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in d.layers.items())
-    missing = [k for k, v in d.layers.items() if v.startswith(MISSING)]
+    missing = _missing_layers(d)
     warn = (
         f'<p class="note"><strong>Let op:</strong> niet gecontroleerd: {_e(", ".join(missing))}. '
         "Controleer de posities van de lussen daarop ter plaatse voordat er geboord wordt.</p>"
@@ -386,7 +391,7 @@ def _layers_markdown(d: Any) -> list[str]:
         return []
     out = ["", "## Gebruikte kaartlagen", ""]
     out += [f"- {k}: {v}." for k, v in d.layers.items()]
-    missing = [k for k, v in d.layers.items() if v.startswith(MISSING)]
+    missing = _missing_layers(d)
     if missing:
         out += [
             "",
